@@ -1,0 +1,120 @@
+// Package nstest holds the helpers the root tests share: privilege checks,
+// unique namespace names, and the sandbox every root test runs in.
+package nstest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/setns/setns/netns"
+)
+
+// RequireRoot skips t unless we run as root. With NETNS_TEST_REQUIRE_ROOT=1
+// (set by make test and CI) it fails instead, so CI can never pass by
+// skipping.
+func RequireRoot(t testing.TB) {
+	t.Helper()
+	switch {
+	case os.Geteuid() == 0:
+	case os.Getenv("NETNS_TEST_REQUIRE_ROOT") == "1":
+		t.Fatal("test needs root, and NETNS_TEST_REQUIRE_ROOT=1 forbids skipping")
+	default:
+		t.Skip("needs root (CAP_SYS_ADMIN); run: go test -exec sudo ./...")
+	}
+}
+
+// RequireIP is RequireRoot for tests that also run ip(8).
+func RequireIP(t testing.TB) string {
+	t.Helper()
+	RequireRoot(t)
+	path, err := exec.LookPath("ip")
+	if err != nil {
+		if os.Getenv("NETNS_TEST_REQUIRE_ROOT") == "1" {
+			t.Fatal("ip(8) not found in PATH, and NETNS_TEST_REQUIRE_ROOT=1 forbids skipping")
+		}
+		t.Skip("ip(8) not found in PATH")
+	}
+	return path
+}
+
+var counter atomic.Int64
+
+// Prefix starts every name TempName makes; TestMain fails the run if any
+// such name is left in the run directory.
+const Prefix = "nstest-"
+
+// TempName returns a fresh name, nstest-<pid>-<n>, unique across parallel
+// tests and packages and easy to spot in "ip netns list".
+func TempName(t testing.TB) string {
+	return fmt.Sprintf("%s%d-%d", Prefix, os.Getpid(), counter.Add(1))
+}
+
+// NewNamed creates a namespace with a fresh name and registers its removal
+// before the test makes any assertion.
+func NewNamed(t testing.TB) (*netns.NS, string) {
+	t.Helper()
+	name := TempName(t)
+	ns, err := netns.Create(name, nil)
+	if err != nil {
+		t.Fatalf("Create(%q): %v", name, err)
+	}
+	t.Cleanup(func() { ns.Close(); Remove(t, name) })
+	return ns, name
+}
+
+// Remove deletes name if it still exists, reporting failures with Errorf.
+func Remove(t testing.TB, name string) {
+	t.Helper()
+	if err := netns.Delete(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("cleanup: %v", err)
+	}
+}
+
+// Run runs a command and returns its stdout, stderr and exit status. A
+// failure to start it at all fails the test.
+func Run(t testing.TB, stdin string, name string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal()) // as a shell reports it
+		}
+	default:
+		t.Fatalf("run %s %q: %v", name, args, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// IP runs ip(8) with args, returning stdout, stderr and the exit status.
+func IP(t testing.TB, args ...string) (string, string, int) {
+	t.Helper()
+	RequireIP(t)
+	return Run(t, "", "ip", args...)
+}
+
+// MustIP runs ip(8) and fails the test unless it exits 0.
+func MustIP(t testing.TB, args ...string) string {
+	t.Helper()
+	out, errs, code := IP(t, args...)
+	if code != 0 {
+		t.Fatalf("ip %s: exit %d: %s", strings.Join(args, " "), code, errs)
+	}
+	return out
+}

@@ -1,0 +1,139 @@
+package netns
+
+import (
+	"os"
+)
+
+// CreateOptions adjusts Create and Ensure. A nil *CreateOptions means the
+// defaults.
+type CreateOptions struct{}
+
+// testHook, when set by a test, is called at each step of Create
+// ("reserved", "unshared", "mounted") so crash recovery can be tested by
+// killing the process there. It is nil in normal use.
+var testHook func(step string)
+
+func hook(step string) {
+	if testHook != nil {
+		testHook(step)
+	}
+}
+
+// Create makes a new network namespace and names it NAME, like
+// "ip netns add NAME", and returns an open handle to it. It fails with an
+// error wrapping fs.ErrExist if the name is taken.
+//
+// The steps are iproute2's netns_add, in its order: RunDir is made a mount
+// point with shared propagation (under flock on the directory, private
+// first, as iproute2 7.0 does, so it gets its own peer group); the name is
+// reserved with O_CREAT|O_EXCL and mode 0 before any namespace exists;
+// a fresh locked OS thread unshares its network namespace and bind-mounts
+// /proc/thread-self/ns/net onto the name; the thread then moves back. The
+// calling goroutine's thread is never moved. If any step fails, the mount
+// and the file are removed again: nothing half-made is left behind.
+//
+// While it works, Create holds an flock on the reserved file; Ensure uses
+// that to tell a create in progress from a placeholder left by a crash.
+// Needs CAP_SYS_ADMIN.
+func Create(name string, opts *CreateOptions) (*NS, error) {
+	path, err := namePath(name)
+	if err != nil {
+		return nil, newError("create", name, err)
+	}
+	if err := prepareRunDir(); err != nil {
+		return nil, newError("create", name, err)
+	}
+	fd, err := reserve(path)
+	if err != nil {
+		return nil, newError("create", name, err)
+	}
+	defer closeFd(fd) // also drops the creator's lock
+	ns, err := populate(name, path, fd)
+	if err != nil {
+		unreserve(path, fd)
+		return nil, newError("create", name, err)
+	}
+	return ns, nil
+}
+
+// populate makes the namespace and mounts it on the reserved file fd at path.
+func populate(name, path string, fd int) (*NS, error) {
+	if err := flockEx(fd); err != nil {
+		return nil, err
+	}
+	hook("reserved")
+	err := onPrivateThread(func() error {
+		if err := unshareNet(); err != nil {
+			return err
+		}
+		hook("unshared")
+		return bindMount("/proc/thread-self/ns/net", path)
+	})
+	if err != nil {
+		return nil, err
+	}
+	hook("mounted")
+	ns, err := openFile("create", name, path, false)
+	if err != nil {
+		return nil, err
+	}
+	return ns, nil
+}
+
+// unreserve undoes a failed create: it detaches whatever is mounted on path
+// and removes the file, but only if it is still the file we reserved.
+func unreserve(path string, fd int) {
+	for umountDetach(path) == nil {
+	}
+	mine, err := inspect(fd)
+	if err != nil {
+		return
+	}
+	if id, _, err := lstatID(path); err == nil && id == mine.id {
+		unlink(path)
+	}
+}
+
+// prepareRunDir creates RunDir and makes it a mount point with shared
+// propagation, so that namespaces mounted in it later reach every mount
+// namespace that has a copy of it (iproute2's netns_add, head version).
+func prepareRunDir() error {
+	if err := mkdir(RunDir, 0o755); err != nil && err != errEEXIST {
+		return os.NewSyscallError("mkdir", err)
+	}
+	// Fast path: already a mount point, so making it shared succeeds.
+	if setPropagation(RunDir, propShared) == nil {
+		return nil
+	}
+	dir, err := openFollow(RunDir)
+	if err != nil {
+		return os.NewSyscallError("open", err)
+	}
+	defer closeFd(dir)
+	// Serialise with other creators, ours and ip's: without the lock,
+	// parallel adds stack many binds on the directory (Debian #949235).
+	if err := flockEx(dir); err == nil {
+		defer flockUn(dir)
+	}
+	made := false
+	for {
+		err := setPropagation(RunDir, propShared)
+		if err == nil {
+			return nil
+		}
+		if err != errEINVAL || made {
+			return os.NewSyscallError("mount", err)
+		}
+		// EINVAL: not a mount point yet. Bind it onto itself, recursively
+		// so mounts already in it stay visible, and make it private so it
+		// leaves the peer group of its parent (a shared /run would show
+		// every namespace twice).
+		if err := bindSelfRec(RunDir); err != nil {
+			return os.NewSyscallError("mount", err)
+		}
+		if err := setPropagation(RunDir, propPrivate); err != nil {
+			return os.NewSyscallError("mount", err)
+		}
+		made = true
+	}
+}

@@ -1,0 +1,67 @@
+package netns
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
+// Error records a failed operation on a named or path-addressed namespace.
+// It unwraps to the cause, so errors.Is works with fs.ErrNotExist,
+// fs.ErrExist, fs.ErrPermission, ErrNotNamespace and ErrInvalidName.
+type Error struct {
+	Op   string // "open", "create", "delete", "enter", "exec", ...
+	Name string // namespace name or path
+	Err  error  // underlying cause
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s %q: %v", e.Op, e.Name, e.Err) }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+var (
+	// ErrNotNamespace is returned when a file exists but is not a network
+	// namespace: a placeholder left by a create that never finished, a
+	// junk file, a directory or a symlink in the run directory.
+	ErrNotNamespace = errors.New("not a network namespace")
+
+	// ErrInvalidName is returned for names ip(8) also rejects: empty,
+	// longer than 255 bytes, containing "/", or "." or "..". A NUL byte is
+	// rejected too.
+	ErrInvalidName = errors.New("invalid namespace name")
+
+	// ErrNotSupported is returned on systems without network namespaces.
+	ErrNotSupported = errors.New("network namespaces are not supported")
+)
+
+// newError builds an *Error. An *os.PathError cause is replaced by its inner
+// error, so the path and operation are not printed twice; the namespace
+// name already says which file it was.
+func newError(op, name string, err error) *Error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &Error{Op: op, Name: name, Err: err}
+}
+
+// notNamespace explains why a file is not a namespace, keeping
+// ErrNotNamespace in the chain.
+type notNamespace struct{ what string }
+
+func (e *notNamespace) Error() string { return "not a network namespace (" + e.what + ")" }
+func (e *notNamespace) Unwrap() error { return ErrNotNamespace }
+
+// Hint returns a short suggestion for err, such as "are you root?" for a
+// permission error, or "" when there is none. Commands append it in
+// parentheses to their one-line message.
+func Hint(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return "are you root?"
+	case errors.Is(err, ErrNotNamespace):
+		return "see 'netns doctor'"
+	}
+	return ""
+}

@@ -1,0 +1,174 @@
+package netns
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+)
+
+// ExecOptions adjusts the environment Exec and Start give a command. A nil
+// *ExecOptions gives the environment of "ip netns exec".
+type ExecOptions struct {
+	// Bare only switches the network namespace, like "nsenter --net":
+	// no mount namespace, no fresh /sys, no /etc/netns binds.
+	Bare bool
+
+	// Warn, if set, receives problems that do not stop the command, such
+	// as an /etc/netns entry that could not be bound (ip prints those and
+	// goes on too). By default they are dropped.
+	Warn func(error)
+}
+
+func (o *ExecOptions) warn(err error) {
+	if o != nil && o.Warn != nil {
+		o.Warn(err)
+	}
+}
+
+// Exec replaces the calling process with the program at path, run inside
+// the namespace in the environment of "ip netns exec" (see Enter for
+// what that is). argv and env are passed to execve(2) unchanged; path
+// must already be resolved (exec.LookPath). The PID stays the same.
+//
+// Exec locks the calling goroutine to its thread and moves that thread.
+// It returns only on failure; the goroutine then stays locked to a thread
+// that must not be reused, which the runtime discards when the goroutine
+// exits. Commands call it from main and exit on error. Needs CAP_SYS_ADMIN.
+func (ns *NS) Exec(path string, argv, env []string, opts *ExecOptions) error {
+	runtime.LockOSThread()
+	if err := ns.enter(opts); err != nil {
+		return err
+	}
+	return newError("exec", path, execve(path, argv, env))
+}
+
+// Start starts cmd inside the namespace, in the same environment as Exec,
+// without moving the caller: the child is forked from a private thread
+// that is thrown away afterwards. Use cmd.Wait as usual.
+func (ns *NS) Start(cmd *exec.Cmd, opts *ExecOptions) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		// Never unlocked: this thread's namespaces (and, after
+		// unshare(CLONE_NEWNS), its fs_struct) are no longer the process's,
+		// so it must die with this goroutine.
+		if err := ns.enter(opts); err != nil {
+			done <- err
+			return
+		}
+		done <- cmd.Start()
+	}()
+	return <-done
+}
+
+// enter moves the calling (locked) thread into ns and, unless opts.Bare,
+// builds the environment of iproute2's netns_switch:
+//
+//  1. setns(2) into the network namespace;
+//  2. unshare(CLONE_NEWNS), so the mounts below stay private to the command;
+//  3. make "/" recursively a slave, so nothing propagates back to the host;
+//  4. replace /sys with a sysfs of the new namespace (else /sys/class/net
+//     shows the host's devices), its source string the namespace name;
+//  5. bind each entry of EtcDir/NAME over /etc/ENTRY.
+//
+// Unlike ip, the mounts below /sys (cgroup, bpf, debugfs, ...) that the
+// lazy unmount of the old /sys would drop are cloned first and attached
+// again on the new one, so cgroup-aware tools keep working.
+func (ns *NS) enter(opts *ExecOptions) error {
+	err := ns.use("enter", func(fd int) error {
+		if err := setns(fd); err != nil {
+			return newError("enter", ns.String(), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if opts != nil && opts.Bare {
+		return nil
+	}
+	if err := unshareMount(); err != nil {
+		return newError("enter", ns.String(), err)
+	}
+	if err := setPropagation("/", propSlave); err != nil {
+		return newError("enter", ns.String(), fmt.Errorf("make / rslave: %w", os.NewSyscallError("mount", err)))
+	}
+	source := ns.name
+	if source == "" {
+		source = "sysfs"
+	}
+	if err := remountSys(source, opts); err != nil {
+		return newError("enter", ns.String(), err)
+	}
+	if ns.name != "" {
+		bindEtc(ns.name, opts)
+	}
+	return nil
+}
+
+// remountSys mounts a fresh sysfs on /sys and carries the old /sys's
+// submounts over to it.
+func remountSys(source string, opts *ExecOptions) error {
+	var keep []keptMount
+	if mounts, err := readMountinfo(); err == nil {
+		for _, p := range submounts(mounts, "/sys") {
+			fd, err := cloneTree(p)
+			if err != nil {
+				opts.warn(fmt.Errorf("keep %s: %w", p, err))
+				continue
+			}
+			keep = append(keep, keptMount{p, fd})
+		}
+	}
+	defer func() {
+		for _, k := range keep {
+			closeFd(k.fd)
+		}
+	}()
+	readOnly := false
+	if umountDetach("/sys") != nil {
+		// Nothing to unmount, or a locked mount in a user namespace: the
+		// new sysfs goes on top, read-only if the old one is (as ip).
+		readOnly = isReadOnlyFS("/sys")
+	}
+	if err := mountSysfs(source, readOnly); err != nil {
+		return fmt.Errorf("mount sysfs on /sys: %w", err)
+	}
+	for _, k := range keep {
+		if err := attachTree(k.fd, k.path); err != nil {
+			opts.warn(fmt.Errorf("keep %s: %w", k.path, err))
+		}
+	}
+	return nil
+}
+
+type keptMount struct {
+	path string
+	fd   int
+}
+
+// bindEtc binds each entry of EtcDir/NAME over /etc/ENTRY, as iproute2's
+// bind_etc does. A failed bind is a warning; a missing directory is fine.
+func bindEtc(name string, opts *ExecOptions) {
+	dir := EtcDir + "/" + name
+	f, err := os.Open(dir)
+	if err != nil {
+		if !os.IsNotExist(err) {
+			opts.warn(err)
+		}
+		return
+	}
+	entries, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		opts.warn(err)
+		return
+	}
+	for _, e := range entries {
+		src, dst := dir+"/"+e, "/etc/"+e
+		if err := bindMount(src, dst); err != nil {
+			opts.warn(fmt.Errorf("bind %s -> %s: %w", src, dst, err))
+		}
+	}
+}

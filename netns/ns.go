@@ -1,0 +1,163 @@
+package netns
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+)
+
+// NS is an open reference to a network namespace. While it is open the
+// namespace stays alive, even if its name is deleted. It is safe for
+// concurrent use. Close releases it.
+type NS struct {
+	mu   sync.RWMutex
+	fd   int    // O_CLOEXEC, validated as a network namespace at open; -1 once closed
+	name string // "" when opened by path, pid or Current
+	path string // the file it was opened from
+	id   fileID // device and inode of the nsfs file, read once
+}
+
+// Open opens the named namespace NETNS_RUN_DIR/NAME, as made by
+// "ip netns add NAME" or Create. A name containing "/" is taken as a path,
+// as ip(8) does for "ip -n". A symlink in the run directory is refused.
+//
+// Open needs no privilege beyond read access to the file (root for
+// files made by ip, which have mode 0444 but sit in a root-owned
+// directory). It does not touch the calling thread.
+func Open(name string) (*NS, error) {
+	if hasSlash(name) {
+		return OpenPath(name)
+	}
+	path, err := namePath(name)
+	if err != nil {
+		return nil, newError("open", name, err)
+	}
+	return openFile("open", name, path, false)
+}
+
+// OpenPath opens the network namespace file at path, such as
+// /proc/PID/ns/net or a bind mount made elsewhere. Symlinks are followed.
+func OpenPath(path string) (*NS, error) {
+	return openFile("open", "", path, true)
+}
+
+// OpenPID opens the network namespace of process pid, like
+// "nsenter --net --target PID". It needs ptrace access to the process.
+func OpenPID(pid int) (*NS, error) {
+	if pid <= 0 {
+		return nil, newError("open", strconv.Itoa(pid), fmt.Errorf("invalid pid"))
+	}
+	return openFile("open", "", "/proc/"+strconv.Itoa(pid)+"/ns/net", true)
+}
+
+// Current opens the network namespace of the calling thread. Note that
+// goroutines move between threads; outside Do this is the namespace of
+// whichever thread runs the caller, normally the process's.
+func Current() (*NS, error) {
+	return openFile("open", "", "/proc/thread-self/ns/net", true)
+}
+
+// openFile opens path and checks that it is a network namespace. name is
+// "" for path-addressed namespaces; errors then name the path.
+func openFile(op, name, path string, follow bool) (*NS, error) {
+	subject := name
+	if subject == "" {
+		subject = path
+	}
+	open := openNoFollow
+	if follow {
+		open = openFollow
+	}
+	fd, err := open(path)
+	if err != nil {
+		if err == errELOOP && !follow {
+			err = &notNamespace{"a symbolic link"}
+		}
+		return nil, newError(op, subject, err)
+	}
+	fi, err := inspect(fd)
+	if err == nil && !fi.isNetNS() {
+		err = &notNamespace{describe(fi)}
+	}
+	if err != nil {
+		closeFd(fd)
+		return nil, newError(op, subject, err)
+	}
+	return &NS{fd: fd, name: name, path: path, id: fi.id}, nil
+}
+
+// describe names what a file that is not a network namespace is.
+func describe(fi fileInfo) string {
+	switch {
+	case fi.fsMagic == nsfsMagic:
+		return "another kind of namespace"
+	case fi.isDir():
+		return "a directory"
+	case fi.isRegular() && fi.size == 0:
+		return "an empty placeholder file"
+	case fi.isRegular():
+		return "a regular file"
+	}
+	return "file type " + strconv.FormatUint(uint64(fi.mode>>12), 8)
+}
+
+// Name returns the name the namespace was opened or created by, or "" when
+// it was opened by path, pid or Current.
+func (ns *NS) Name() string { return ns.name }
+
+// Path returns the file the namespace was opened from.
+func (ns *NS) Path() string { return ns.path }
+
+// Fd returns the open descriptor, or -1 after Close. It stays owned by ns:
+// do not close it, and keep ns alive (runtime.KeepAlive) while using it.
+func (ns *NS) Fd() int {
+	ns.mu.RLock()
+	defer ns.mu.RUnlock()
+	return ns.fd
+}
+
+// Inode returns the namespace's inode number, the number in
+// "net:[NUMBER]" that readlink /proc/PID/ns/net shows.
+func (ns *NS) Inode() uint64 { return ns.id.ino }
+
+// Equal reports whether ns and o refer to the same namespace (same device
+// and inode). It works on closed handles too and cannot fail.
+func (ns *NS) Equal(o *NS) bool {
+	return ns != nil && o != nil && ns.id == o.id
+}
+
+// String returns the name, or the path for unnamed handles.
+func (ns *NS) String() string {
+	if ns.name != "" {
+		return ns.name
+	}
+	return ns.path
+}
+
+// Close releases the handle. A second Close returns an error wrapping
+// os.ErrClosed.
+func (ns *NS) Close() error {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if ns.fd < 0 {
+		return newError("close", ns.String(), os.ErrClosed)
+	}
+	err := closeFd(ns.fd)
+	ns.fd = -1
+	if err != nil {
+		return newError("close", ns.String(), os.NewSyscallError("close", err))
+	}
+	return nil
+}
+
+// use runs f with the descriptor held open, so a concurrent Close cannot
+// pull it away mid-call.
+func (ns *NS) use(op string, f func(fd int) error) error {
+	ns.mu.RLock()
+	defer ns.mu.RUnlock()
+	if ns.fd < 0 {
+		return newError(op, ns.String(), os.ErrClosed)
+	}
+	return f(ns.fd)
+}

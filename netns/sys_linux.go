@@ -1,0 +1,191 @@
+package netns
+
+// Every raw system call of the package lives in this file, so that the
+// kernel-facing surface can be reviewed in one place. `make test` enforces
+// it: no other file of the module imports golang.org/x/sys/unix.
+
+import (
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Errno values the package tests for, re-exported for the other files.
+const (
+	errEINVAL  = unix.EINVAL
+	errEEXIST  = unix.EEXIST
+	errENOENT  = unix.ENOENT
+	errEBUSY   = unix.EBUSY
+	errELOOP   = unix.ELOOP
+	errEPERM   = unix.EPERM
+	errEACCES  = unix.EACCES
+	errEAGAIN  = unix.EAGAIN
+	errENOEXEC = unix.ENOEXEC
+
+	nsfsMagic = unix.NSFS_MAGIC
+)
+
+// fileID is what identifies a namespace: the device and inode of its nsfs file.
+type fileID struct{ dev, ino uint64 }
+
+// fileInfo is what the package needs to know about an open file.
+type fileInfo struct {
+	id      fileID
+	mode    uint32 // st_mode
+	size    int64
+	ctime   time.Time
+	fsMagic int64 // f_type of fstatfs
+	nsType  int   // NS_GET_NSTYPE, 0 when not a namespace file
+}
+
+// inspect reads the identity, type and file system of an open file. The nsfs
+// check comes first: only for nsfs files is NS_GET_NSTYPE meaningful.
+func inspect(fd int) (fileInfo, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fileInfo{}, os.NewSyscallError("fstat", err)
+	}
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &sfs); err != nil {
+		return fileInfo{}, os.NewSyscallError("fstatfs", err)
+	}
+	fi := fileInfo{
+		id:      fileID{dev: st.Dev, ino: st.Ino},
+		mode:    st.Mode,
+		size:    st.Size,
+		ctime:   time.Unix(st.Ctim.Unix()),
+		fsMagic: int64(sfs.Type),
+	}
+	if fi.fsMagic == unix.NSFS_MAGIC {
+		t, err := unix.IoctlRetInt(fd, unix.NS_GET_NSTYPE)
+		if err != nil {
+			return fileInfo{}, os.NewSyscallError("ioctl NS_GET_NSTYPE", err)
+		}
+		fi.nsType = t
+	}
+	return fi, nil
+}
+
+func (fi fileInfo) isNetNS() bool {
+	return fi.fsMagic == unix.NSFS_MAGIC && fi.nsType == unix.CLONE_NEWNET
+}
+
+func (fi fileInfo) isDir() bool     { return fi.mode&unix.S_IFMT == unix.S_IFDIR }
+func (fi fileInfo) isRegular() bool { return fi.mode&unix.S_IFMT == unix.S_IFREG }
+
+// lstatID returns the identity of path itself (a symlink is not followed).
+func lstatID(path string) (fileID, uint32, error) {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return fileID{}, 0, err
+	}
+	return fileID{dev: st.Dev, ino: st.Ino}, st.Mode, nil
+}
+
+// openNoFollow opens path read-only with O_CLOEXEC, refusing a symlink in
+// the last component (ELOOP) and never blocking on a FIFO.
+func openNoFollow(path string) (int, error) {
+	return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+}
+
+// openFollow is openNoFollow without O_NOFOLLOW: for /proc magic links and
+// paths the user names explicitly.
+func openFollow(path string) (int, error) {
+	return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+}
+
+// reserve creates path exclusively with mode 0, as iproute2's netns_add does,
+// and returns the open descriptor.
+func reserve(path string) (int, error) {
+	return unix.Open(path, unix.O_RDONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0)
+}
+
+func closeFd(fd int) error { return unix.Close(fd) }
+
+// flockEx takes an exclusive lock, waiting for it.
+func flockEx(fd int) error { return os.NewSyscallError("flock", unix.Flock(fd, unix.LOCK_EX)) }
+
+// flockTry takes an exclusive lock without waiting; EWOULDBLOCK means held.
+func flockTry(fd int) (bool, error) {
+	err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+	if err == unix.EWOULDBLOCK {
+		return false, nil
+	}
+	if err != nil {
+		return false, os.NewSyscallError("flock", err)
+	}
+	return true, nil
+}
+
+func flockUn(fd int) error { return unix.Flock(fd, unix.LOCK_UN) }
+
+func mkdir(path string, mode uint32) error { return unix.Mkdir(path, mode) }
+
+func unlink(path string) error { return unix.Unlink(path) }
+
+// setns moves the calling thread into the network namespace fd.
+func setns(fd int) error { return os.NewSyscallError("setns", unix.Setns(fd, unix.CLONE_NEWNET)) }
+
+// unshareNet gives the calling thread a new network namespace.
+func unshareNet() error { return os.NewSyscallError("unshare", unix.Unshare(unix.CLONE_NEWNET)) }
+
+// unshareMount gives the calling thread a new mount namespace (it implies
+// CLONE_FS, which the kernel allows for one thread of a threaded process).
+func unshareMount() error { return os.NewSyscallError("unshare", unix.Unshare(unix.CLONE_NEWNS)) }
+
+// bindMount bind-mounts src onto dst, not recursively, like iproute2.
+func bindMount(src, dst string) error {
+	return os.NewSyscallError("mount", unix.Mount(src, dst, "none", unix.MS_BIND, ""))
+}
+
+// setPropagation applies MS_SHARED, MS_PRIVATE or MS_SLAVE, recursively.
+func setPropagation(path string, flag uintptr) error {
+	return unix.Mount("", path, "none", flag|unix.MS_REC, "")
+}
+
+// bindSelfRec makes path a mount point: a recursive bind of itself.
+func bindSelfRec(path string) error {
+	return unix.Mount(path, path, "none", unix.MS_BIND|unix.MS_REC, "")
+}
+
+const (
+	propShared  = unix.MS_SHARED
+	propPrivate = unix.MS_PRIVATE
+	propSlave   = unix.MS_SLAVE
+)
+
+// umountDetach lazily unmounts the top mount at path.
+func umountDetach(path string) error { return unix.Unmount(path, unix.MNT_DETACH) }
+
+// isReadOnlyFS reports whether the file system at path is mounted read-only.
+func isReadOnlyFS(path string) bool {
+	var s unix.Statfs_t
+	return unix.Statfs(path, &s) == nil && s.Flags&unix.ST_RDONLY != 0
+}
+
+// mountSysfs mounts a new sysfs on /sys; source is the namespace name, as ip does.
+func mountSysfs(source string, readOnly bool) error {
+	var flags uintptr
+	if readOnly {
+		flags = unix.MS_RDONLY
+	}
+	return os.NewSyscallError("mount", unix.Mount(source, "/sys", "sysfs", flags, ""))
+}
+
+// cloneTree makes a detached copy of the mount tree at path (with everything
+// mounted below it), to be attached elsewhere with attachTree.
+func cloneTree(path string) (int, error) {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, path,
+		unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE|unix.AT_SYMLINK_NOFOLLOW)
+	return fd, os.NewSyscallError("open_tree", err)
+}
+
+// attachTree attaches a tree made by cloneTree at path.
+func attachTree(fd int, path string) error {
+	return os.NewSyscallError("move_mount",
+		unix.MoveMount(fd, "", unix.AT_FDCWD, path, unix.MOVE_MOUNT_F_EMPTY_PATH))
+}
+
+// execve replaces the process image; it returns only on failure.
+func execve(path string, argv, env []string) error { return unix.Exec(path, argv, env) }

@@ -1,12 +1,30 @@
 package netns
 
 import (
+	"fmt"
 	"os"
 )
 
 // CreateOptions adjusts Create and Ensure. A nil *CreateOptions means the
 // defaults.
-type CreateOptions struct{}
+type CreateOptions struct {
+	// NoLoopback leaves the loopback device down, as "ip netns add" does.
+	// By default Create brings lo up, since almost every program expects
+	// 127.0.0.1 to work.
+	NoLoopback bool
+
+	// Warn, if set, receives problems that do not make Create fail, such
+	// as a refusal to bring lo up. By default they are dropped.
+	Warn func(error)
+}
+
+func (o *CreateOptions) loopback() bool { return o == nil || !o.NoLoopback }
+
+func (o *CreateOptions) warn(err error) {
+	if o != nil && o.Warn != nil {
+		o.Warn(err)
+	}
+}
 
 // testHook, when set by a test, is called at each step of Create
 // ("reserved", "unshared", "mounted") so crash recovery can be tested by
@@ -20,7 +38,8 @@ func hook(step string) {
 }
 
 // Create makes a new network namespace and names it NAME, like
-// "ip netns add NAME", and returns an open handle to it. It fails with an
+// "ip netns add NAME", and returns an open handle to it. Unlike ip, it
+// brings the loopback device up (unless opts.NoLoopback). It fails with an
 // error wrapping fs.ErrExist if the name is taken.
 //
 // The steps are iproute2's netns_add, in its order: RunDir is made a mount
@@ -48,7 +67,7 @@ func Create(name string, opts *CreateOptions) (*NS, error) {
 		return nil, newError("create", name, err)
 	}
 	defer closeFd(fd) // also drops the creator's lock
-	ns, err := populate(name, path, fd)
+	ns, err := populate(name, path, fd, opts)
 	if err != nil {
 		unreserve(path, fd)
 		return nil, newError("create", name, err)
@@ -57,7 +76,7 @@ func Create(name string, opts *CreateOptions) (*NS, error) {
 }
 
 // populate makes the namespace and mounts it on the reserved file fd at path.
-func populate(name, path string, fd int) (*NS, error) {
+func populate(name, path string, fd int, opts *CreateOptions) (*NS, error) {
 	if err := flockEx(fd); err != nil {
 		return nil, err
 	}
@@ -67,7 +86,15 @@ func populate(name, path string, fd int) (*NS, error) {
 			return err
 		}
 		hook("unshared")
-		return bindMount("/proc/thread-self/ns/net", path)
+		if err := bindMount("/proc/thread-self/ns/net", path); err != nil {
+			return err
+		}
+		if opts.loopback() {
+			if err := loopbackUp(); err != nil {
+				opts.warn(newError("create", name, fmt.Errorf("loopback up: %w", err)))
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -178,3 +178,45 @@ func countFds(t *testing.T) int {
 	}
 	return len(ents)
 }
+
+// TestCreateLoopback: Create brings lo up (a TCP round trip over 127.0.0.1
+// works inside), NoLoopback leaves it down as ip does.
+func TestCreateLoopback(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	up, _ := nstest.NewNamed(t)
+	err := up.Do(func() error {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	})
+	if err != nil {
+		t.Errorf("loopback inside a created namespace: %v", err)
+	}
+	name := nstest.TempName(t)
+	down, err := netns.Create(name, &netns.CreateOptions{NoLoopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { down.Close(); nstest.Remove(t, name) })
+	err = down.Do(func() error {
+		lo, err := net.InterfaceByName("lo")
+		if err != nil {
+			return err
+		}
+		if lo.Flags&net.FlagUp != 0 {
+			return errors.New("lo is up")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("with NoLoopback: %v", err)
+	}
+}

@@ -39,11 +39,7 @@ var (
 // error, so the path and operation are not printed twice; the namespace
 // name already says which file it was.
 func newError(op, name string, err error) *Error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	return &Error{Op: op, Name: name, Err: err}
+	return &Error{Op: op, Name: name, Err: unwrapPath(err)}
 }
 
 // notNamespace explains why a file is not a namespace, keeping
@@ -64,4 +60,13 @@ func Hint(err error) string {
 		return "see 'netns doctor'"
 	}
 	return ""
+}
+
+// unwrapPath returns the inner error of an *os.PathError, else err.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

@@ -18,6 +18,21 @@ type ExecOptions struct {
 	// as an /etc/netns entry that could not be bound (ip prints those and
 	// goes on too). By default they are dropped.
 	Warn func(error)
+
+	// DNS, if not empty, gives the command a resolv.conf naming these
+	// servers (IP addresses), for this run only; the host's files are not
+	// touched. It needs the mount namespace (not Bare).
+	DNS []string
+
+	// FixLoopbackDNS makes DNS work when the host's resolv.conf names only
+	// loopback resolvers, such as systemd-resolved's 127.0.0.53, which do
+	// not answer inside another namespace: unless EtcDir/NAME/resolv.conf
+	// exists, resolved's upstream list /run/systemd/resolve/resolv.conf
+	// is bound over /etc/resolv.conf, and without one a warning is given.
+	FixLoopbackDNS bool
+
+	// Credential, if set, is the user the command runs as (see Credential).
+	Credential *Credential
 }
 
 func (o *ExecOptions) warn(err error) {
@@ -74,8 +89,23 @@ func (ns *NS) Start(cmd *exec.Cmd, opts *ExecOptions) error {
 //
 // Unlike ip, the mounts below /sys (cgroup, bpf, debugfs, ...) that the
 // lazy unmount of the old /sys would drop are cloned first and attached
-// again on the new one, so cgroup-aware tools keep working.
+// again on the new one, so cgroup-aware tools keep working; and an /etc
+// entry that is a symlink is covered itself rather than its target (see
+// attachFile). Then come the DNS options and, last, the privilege drop.
 func (ns *NS) enter(opts *ExecOptions) error {
+	if err := ns.enterMounts(opts); err != nil {
+		return err
+	}
+	if opts != nil && opts.Credential != nil {
+		c := opts.Credential
+		if err := dropPrivileges(c.UID, c.GID, c.Groups); err != nil {
+			return newError("enter", ns.String(), err)
+		}
+	}
+	return nil
+}
+
+func (ns *NS) enterMounts(opts *ExecOptions) error {
 	err := ns.use("enter", func(fd int) error {
 		if err := setns(fd); err != nil {
 			return newError("enter", ns.String(), err)
@@ -86,6 +116,9 @@ func (ns *NS) enter(opts *ExecOptions) error {
 		return err
 	}
 	if opts != nil && opts.Bare {
+		if len(opts.DNS) > 0 || opts.FixLoopbackDNS {
+			return newError("enter", ns.String(), errNoMountNS)
+		}
 		return nil
 	}
 	if err := unshareMount(); err != nil {
@@ -103,6 +136,25 @@ func (ns *NS) enter(opts *ExecOptions) error {
 	}
 	if ns.name != "" {
 		bindEtc(ns.name, opts)
+	}
+	return ns.setupDNS(opts)
+}
+
+// setupDNS applies ExecOptions.DNS and FixLoopbackDNS.
+func (ns *NS) setupDNS(opts *ExecOptions) error {
+	var err error
+	switch {
+	case opts == nil:
+	case len(opts.DNS) > 0:
+		var conf []byte
+		if conf, err = ResolvConf(opts.DNS); err == nil {
+			err = attachContent(conf, hostResolvConf)
+		}
+	case opts.FixLoopbackDNS:
+		err = fixDNS(ns.name, opts)
+	}
+	if err != nil {
+		return newError("enter", ns.String(), fmt.Errorf("resolv.conf: %w", err))
 	}
 	return nil
 }
@@ -167,7 +219,7 @@ func bindEtc(name string, opts *ExecOptions) {
 	}
 	for _, e := range entries {
 		src, dst := dir+"/"+e, "/etc/"+e
-		if err := bindMount(src, dst); err != nil {
+		if err := attachFile(src, dst); err != nil {
 			opts.warn(fmt.Errorf("bind %s -> %s: %w", src, dst, err))
 		}
 	}

@@ -7,6 +7,7 @@ package netns
 import (
 	"os"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -189,3 +190,105 @@ func attachTree(fd int, path string) error {
 
 // execve replaces the process image; it returns only on failure.
 func execve(path string, argv, env []string) error { return unix.Exec(path, argv, env) }
+
+// Used by the everyday options: /etc binds, DNS, privilege drop, loopback.
+
+// attachFile mounts a copy of the file or directory src onto dst. dst is
+// not followed if it is a symlink: the mount covers the link itself, so
+// /etc/resolv.conf -> /run/.../stub-resolv.conf is replaced whatever the
+// target, and stays replaced when the target is renamed over. mount(2)
+// with MS_BIND would follow the link (as ip's bind_etc does) and land on
+// the target file, and a rename of that file would detach it.
+func attachFile(src, dst string) error {
+	fd, err := cloneTreeFlat(unix.AT_FDCWD, src)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return attachTree(fd, dst)
+}
+
+// cloneTreeFlat makes a detached, non-recursive copy of the mount of path
+// (relative to dirfd), like a plain bind.
+func cloneTreeFlat(dirfd int, path string) (int, error) {
+	fd, err := unix.OpenTree(dirfd, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	return fd, os.NewSyscallError("open_tree", err)
+}
+
+// attachContent mounts a new read-only file holding data onto dst (not
+// following a symlink at dst). The file lives on a private tmpfs that is
+// never attached anywhere else, so nothing has to be cleaned up: it goes
+// away with the last mount namespace that uses it.
+func attachContent(data []byte, dst string) error {
+	fsfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return os.NewSyscallError("fsopen", err)
+	}
+	defer unix.Close(fsfd)
+	if err := unix.FsconfigSetString(fsfd, "mode", "0755"); err != nil {
+		return os.NewSyscallError("fsconfig", err)
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return os.NewSyscallError("fsconfig", err)
+	}
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, 0)
+	if err != nil {
+		return os.NewSyscallError("fsmount", err)
+	}
+	defer unix.Close(mfd)
+	f, err := unix.Openat(mfd, "file", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return os.NewSyscallError("openat", err)
+	}
+	for len(data) > 0 && err == nil {
+		var n int
+		n, err = unix.Write(f, data)
+		data = data[n:]
+	}
+	unix.Close(f)
+	if err != nil {
+		return os.NewSyscallError("write", err)
+	}
+	fd, err := cloneTreeFlat(mfd, "file")
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	// Read-only inside, like a file the user cannot change for the run.
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		return os.NewSyscallError("mount_setattr", err)
+	}
+	return attachTree(fd, dst)
+}
+
+// dropPrivileges switches the calling thread, and only it, to uid, gid and
+// groups, then sets no_new_privs. The raw system calls matter: the libc
+// and Go wrappers change every thread of the process, but the thread may
+// be a throwaway one that only forks the command (Start). A switch from
+// uid 0 to non-zero uids clears the permitted, effective and ambient
+// capability sets (capabilities(7)); no_new_privs stops setuid binaries
+// and file capabilities from giving them back. Both are kept by execve
+// and inherited by children.
+func dropPrivileges(uid, gid uint32, groups []uint32) error {
+	var gp uintptr
+	if len(groups) > 0 {
+		gp = uintptr(unsafe.Pointer(&groups[0]))
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(groups)), gp, 0); e != 0 {
+		return os.NewSyscallError("setgroups", e)
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(gid), uintptr(gid), uintptr(gid)); e != 0 {
+		return os.NewSyscallError("setresgid", e)
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(uid), uintptr(uid), uintptr(uid)); e != 0 {
+		return os.NewSyscallError("setresuid", e)
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return os.NewSyscallError("prctl", err)
+	}
+	return nil
+}
+
+// iffUp is the IFF_UP interface flag, for bringing loopback up.
+const iffUp = unix.IFF_UP

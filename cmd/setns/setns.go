@@ -6,42 +6,59 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 
+	"github.com/setns/setns/internal/runas"
 	"github.com/setns/setns/netns"
 )
 
 const usage = `Usage: setns [OPTIONS] NAME|PATH [COMMAND [ARG]...]
        setns [OPTIONS] --path FILE|--pid PID [COMMAND [ARG]...]
+       setns [OPTIONS] --temp [NAME|-] [COMMAND [ARG]...]
 
 Run COMMAND (default: $SHELL, else /bin/sh) in the network namespace NAME,
 as created by "ip netns add NAME", creating it if it does not exist, or in
 the namespace file at PATH. The command gets the environment of
-"ip netns exec" and keeps setns's PID.
+"ip netns exec", keeps setns's PID, and finds NAME in $NETNS_NAME.
 
 Options:
-  --no-create   fail if NAME does not exist instead of creating it
-  --path FILE   enter the namespace file FILE (no create, no /etc binds)
-  --pid PID     enter the network namespace of process PID
-  --bare        only setns(2) and exec, like nsenter --net: no mount namespace
-  -h, --help    print this help and exit
+  --no-create          fail if NAME does not exist instead of creating it
+  --path FILE          enter the namespace file FILE (no create, no /etc binds)
+  --pid PID            enter the network namespace of process PID
+  --bare               only setns(2) and exec, like nsenter --net: no mount namespace
+  --user USER[:GROUP]  run COMMAND as USER (name or id), with no capabilities
+  --no-lo              leave loopback down in a namespace setns creates
+  --dns ADDR           give COMMAND a resolv.conf naming ADDR (repeatable)
+  --sysctl KEY=VALUE   set a net.* sysctl inside before COMMAND runs (repeatable)
+  --temp               create NAME (or, for "-" or none, a fresh name), run
+                       COMMAND as a child, delete the namespace when it exits
+  -h, --help           print this help and exit
 
-Exit status: COMMAND's own; 1 if setns fails; 126 if COMMAND cannot be
-executed; 127 if COMMAND is not found.
+Exit status: COMMAND's own (128+N if it dies from signal N under --temp);
+1 if setns fails; 126 if COMMAND cannot be executed; 127 if COMMAND is not
+found.
 `
 
 // options is a parsed command line.
 type options struct {
-	name     string // NAME, or "" with --path/--pid
+	name     string // NAME, or "" with --path/--pid (and --temp without one)
 	path     string // --path, or NAME when it contains "/"
 	pid      int    // --pid
 	noCreate bool
 	bare     bool
+	user     string   // --user spec
+	noLo     bool     // --no-lo
+	dns      []string // --dns
+	sysctls  []sysctl // --sysctl
+	temp     bool
 	argv     []string // COMMAND and its arguments; never empty
 }
+
+type sysctl struct{ key, value string }
 
 // errHelp asks for the usage on stdout and exit 0.
 var errHelp = errors.New("help requested")
@@ -50,6 +67,14 @@ var errHelp = errors.New("help requested")
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
+
+// listFlag collects the values of a repeatable option, checking each.
+type listFlag struct {
+	add func(string) error
+}
+
+func (l listFlag) String() string     { return "" }
+func (l listFlag) Set(v string) error { return l.add(v) }
 
 // parse reads the command line. Flags end at the first non-flag argument,
 // so "setns blue ip -o link" passes -o to ip; "--" ends them too.
@@ -66,6 +91,25 @@ func parse(args []string, getenv func(string) string) (*options, error) {
 	fl.BoolVar(&o.bare, "bare", false, "")
 	fl.StringVar(&o.path, "path", "", "")
 	fl.StringVar(&pid, "pid", "", "")
+	fl.StringVar(&o.user, "user", "", "")
+	fl.BoolVar(&o.noLo, "no-lo", false, "")
+	fl.BoolVar(&o.temp, "temp", false, "")
+	fl.Var(listFlag{func(v string) error {
+		if _, err := netip.ParseAddr(v); err != nil {
+			return fmt.Errorf("not an IP address")
+		}
+		o.dns = append(o.dns, v)
+		return nil
+	}}, "dns", "")
+	fl.Var(listFlag{func(v string) error {
+		k, val, ok := strings.Cut(v, "=")
+		k = strings.TrimSpace(k)
+		if !ok || !strings.HasPrefix(k, "net.") && !strings.HasPrefix(k, "net/") {
+			return fmt.Errorf("want KEY=VALUE with a net.* KEY")
+		}
+		o.sysctls = append(o.sysctls, sysctl{k, strings.TrimSpace(val)})
+		return nil
+	}}, "sysctl", "")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errHelp
@@ -75,7 +119,6 @@ func parse(args []string, getenv func(string) string) (*options, error) {
 	if help {
 		return nil, errHelp
 	}
-	rest := fl.Args()
 	if pid != "" {
 		n, err := strconv.Atoi(pid)
 		if err != nil || n <= 0 {
@@ -83,16 +126,9 @@ func parse(args []string, getenv func(string) string) (*options, error) {
 		}
 		o.pid = n
 	}
-	switch {
-	case o.path != "" && o.pid != 0:
-		return nil, &usageError{"--path and --pid exclude each other"}
-	case o.path != "" || o.pid != 0:
-	case len(rest) == 0:
-		return nil, &usageError{"missing namespace NAME"}
-	case strings.Contains(rest[0], "/"):
-		o.path, rest = rest[0], rest[1:]
-	default:
-		o.name, rest = rest[0], rest[1:]
+	rest, err := o.positional(fl.Args())
+	if err != nil {
+		return nil, err
 	}
 	o.argv = rest
 	if len(o.argv) == 0 {
@@ -105,8 +141,37 @@ func parse(args []string, getenv func(string) string) (*options, error) {
 	return &o, nil
 }
 
+// positional takes NAME or PATH off rest and checks the options agree.
+func (o *options) positional(rest []string) ([]string, error) {
+	unnamed := o.path != "" || o.pid != 0
+	switch {
+	case o.path != "" && o.pid != 0:
+		return nil, &usageError{"--path and --pid exclude each other"}
+	case o.temp && (unnamed || o.noCreate):
+		return nil, &usageError{"--temp creates a namespace: it excludes --path, --pid and --no-create"}
+	case o.temp && len(rest) > 0 && strings.Contains(rest[0], "/"):
+		return nil, &usageError{"--temp needs a NAME, not a path"}
+	case o.temp && len(rest) > 0:
+		if rest[0] != "-" {
+			o.name = rest[0]
+		}
+		rest = rest[1:]
+	case unnamed:
+	case len(rest) == 0:
+		return nil, &usageError{"missing namespace NAME"}
+	case strings.Contains(rest[0], "/"):
+		o.path, rest = rest[0], rest[1:]
+	default:
+		o.name, rest = rest[0], rest[1:]
+	}
+	if o.bare && (len(o.dns) > 0 || o.temp) {
+		return nil, &usageError{"--bare has no mount namespace: it excludes --dns and --temp"}
+	}
+	return rest, nil
+}
+
 // run is setns without the process around it; it returns the exit status.
-// On success it does not return at all: the command replaces the process.
+// Without --temp it does not return on success: the command replaces it.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parse(args, os.Getenv)
 	if err == errHelp {
@@ -117,35 +182,78 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "setns: %v\nTry 'setns -h' for more information.\n", err)
 		return 1
 	}
+	warn := func(err error) { fmt.Fprintf(stderr, "setns: warning: %v\n", err) }
+	execOpts := &netns.ExecOptions{Bare: o.bare, Warn: warn, DNS: o.dns, FixLoopbackDNS: !o.bare}
+	env := os.Environ()
+	if o.user != "" {
+		u, err := runas.Lookup(o.user)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		execOpts.Credential = &u.Cred
+		env = u.Env(env)
+	}
 	// Find the command before anything is created, so a typo leaves no
 	// namespace behind.
 	prog, err := exec.LookPath(o.argv[0])
 	if err != nil {
 		return fail(stderr, &netns.Error{Op: "exec", Name: o.argv[0], Err: lookError(err)})
 	}
-	ns, err := open(o)
+	createOpts := &netns.CreateOptions{NoLoopback: o.noLo, Warn: warn}
+	if o.temp {
+		return runTemp(o, prog, env, createOpts, execOpts, stdin, stdout, stderr)
+	}
+	ns, created, err := open(o, createOpts)
 	if err != nil {
 		return fail(stderr, err)
 	}
-	err = ns.Exec(prog, o.argv, os.Environ(), &netns.ExecOptions{
-		Bare: o.bare,
-		Warn: func(err error) { fmt.Fprintf(stderr, "setns: warning: %v\n", err) },
-	})
+	if err := applySysctls(ns, o.sysctls); err != nil {
+		if created {
+			netns.Delete(o.name)
+		}
+		return fail(stderr, err)
+	}
+	err = ns.Exec(prog, o.argv, withName(env, o.name), execOpts)
 	return fail(stderr, err)
 }
 
 // open finds the namespace the options name, creating it if need be.
-func open(o *options) (*netns.NS, error) {
+func open(o *options, createOpts *netns.CreateOptions) (ns *netns.NS, created bool, err error) {
 	switch {
 	case o.pid != 0:
-		return netns.OpenPID(o.pid)
+		ns, err = netns.OpenPID(o.pid)
 	case o.path != "":
-		return netns.OpenPath(o.path)
+		ns, err = netns.OpenPath(o.path)
 	case o.noCreate:
-		return netns.Open(o.name)
+		ns, err = netns.Open(o.name)
+	default:
+		return netns.Ensure(o.name, createOpts)
 	}
-	ns, _, err := netns.Ensure(o.name, nil)
-	return ns, err
+	return ns, false, err
+}
+
+func applySysctls(ns *netns.NS, list []sysctl) error {
+	for _, s := range list {
+		if err := ns.SetSysctl(s.key, s.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// withName sets NETNS_NAME to name in env (removes it when name is ""),
+// so the command and its children can tell where they run.
+func withName(env []string, name string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "NETNS_NAME=") {
+			out = append(out, kv)
+		}
+	}
+	if name != "" {
+		out = append(out, "NETNS_NAME="+name)
+	}
+	return out
 }
 
 // lookError unwraps exec.LookPath's error to its cause.

@@ -15,6 +15,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == helperArg { // child: a probe run inside
+		os.Exit(helper(os.Args[2]))
+	}
 	if os.Getenv("SETNS_RUN_MAIN") == "1" { // child: behave as the real command
 		main()
 		return

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+
+	"github.com/setns/setns/netns"
+)
+
+// forwarded are the signals --temp passes on to COMMAND; setns itself
+// stays alive until COMMAND exits, so it can delete the namespace.
+var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+
+// runTemp implements --temp: create a namespace that exists only while
+// COMMAND runs. COMMAND is a child, not an exec, so that setns is still
+// there to delete the namespace afterwards, whatever happens to COMMAND.
+func runTemp(o *options, prog string, env []string, createOpts *netns.CreateOptions,
+	execOpts *netns.ExecOptions, stdin io.Reader, stdout, stderr io.Writer) int {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwarded...) // before the namespace exists
+	defer signal.Stop(sigs)
+
+	ns, name, err := createTemp(o.name, createOpts)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer func() {
+		ns.Close()
+		if err := netns.Delete(name); err != nil {
+			fmt.Fprintf(stderr, "setns: %v\n", err)
+		}
+	}()
+	if err := applySysctls(ns, o.sysctls); err != nil {
+		return fail(stderr, err)
+	}
+	cmd := &exec.Cmd{Path: prog, Args: o.argv, Env: withName(env, name),
+		Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	if err := ns.Start(cmd, execOpts); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // fork/exec failed: report like an exec
+			err = &netns.Error{Op: "exec", Name: prog, Err: pe.Err}
+		}
+		return fail(stderr, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				cmd.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	werr := cmd.Wait()
+	close(done)
+	return exitStatus(cmd.ProcessState, werr, stderr)
+}
+
+// createTemp creates name, or a fresh name when name is "".
+func createTemp(name string, opts *netns.CreateOptions) (*netns.NS, string, error) {
+	if name != "" {
+		ns, err := netns.Create(name, opts)
+		return ns, name, err
+	}
+	for i := 0; ; i++ {
+		n := fmt.Sprintf("setns-tmp-%d-%d", os.Getpid(), i)
+		ns, err := netns.Create(n, opts)
+		if !errors.Is(err, fs.ErrExist) || i == 100 {
+			return ns, n, err
+		}
+	}
+}
+
+// exitStatus is COMMAND's exit status as a shell reports it: its code, or
+// 128+N when signal N killed it.
+func exitStatus(ps *os.ProcessState, err error, stderr io.Writer) int {
+	if ps == nil {
+		fmt.Fprintf(stderr, "setns: wait: %v\n", err)
+		return 1
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}

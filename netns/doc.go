@@ -1,0 +1,69 @@
+// Package netns creates, opens, deletes, lists and enters named Linux
+// network namespaces, with the same files and mounts as iproute2's
+// "ip netns", so namespaces made by either are used by both.
+//
+// # Named namespaces on disk
+//
+// A named namespace NAME is the file RunDir/NAME (/run/netns/NAME) with a
+// network namespace bind-mounted onto it (an nsfs mount); the mount keeps
+// the namespace alive with no process in it. RunDir is itself made a mount
+// point with shared propagation, so a namespace created later also appears
+// in mount namespaces made earlier (containers, "ip netns exec" shells).
+// Per-namespace configuration lives in EtcDir/NAME (/etc/netns/NAME): each
+// entry there is mounted over /etc/ENTRY for commands run with Exec or
+// Start, e.g. a resolv.conf of its own.
+//
+// # Threads
+//
+// A network namespace belongs to a thread, not to a process, and a Go
+// program runs goroutines on many threads. Nothing in this package moves
+// the calling goroutine's thread: Create and Do work on a private thread
+// locked with runtime.LockOSThread, read its namespace from
+// /proc/thread-self/ns/net, and move it back afterwards; if that fails the
+// thread is destroyed rather than reused. Do's fn must not lock or unlock
+// the thread, and goroutines it starts are not in the namespace. Exec is
+// the one exception, by design: it moves the calling thread and replaces
+// the process.
+//
+// # Privileges
+//
+// Creating, deleting and entering need CAP_SYS_ADMIN (in practice, root);
+// Open needs read access to the file. A permission error wraps
+// fs.ErrPermission.
+//
+// # Errors
+//
+// Operations on a namespace return *Error, which names the operation and
+// the namespace ("create \"blue\": mount: operation not permitted") and
+// unwraps to the cause. These errors.Is targets are guaranteed:
+// fs.ErrNotExist (no such name), fs.ErrExist (name taken), fs.ErrPermission
+// (not privileged), ErrNotNamespace (a file that is not a network
+// namespace: a placeholder, junk, a directory or a symlink in RunDir),
+// ErrInvalidName (a name ip would reject, or one with a NUL byte), and
+// os.ErrClosed (a closed handle).
+//
+// # Compatibility with iproute2
+//
+// Create follows iproute2's netns_add step for step (shared run directory
+// under flock, name reserved with O_EXCL before the namespace exists, bind
+// mount, rollback on failure), following iproute2 7.0 in making the run
+// directory private before shared. Delete is netns_delete (lazy unmount,
+// unlink). List is in the directory's own order, as "ip netns list"
+// prints. Exec and Start give a command the environment of
+// "ip netns exec" (netns_switch): a private mount namespace with "/" made
+// rslave, a sysfs of the namespace on /sys and the EtcDir binds.
+//
+// # Beyond iproute2
+//
+//   - Ensure is create-if-needed that any number of processes, ours or
+//     ip's, can race on: one namespace results, and a placeholder left by
+//     a crashed create is recovered after PlaceholderGrace.
+//   - Create brings loopback up (CreateOptions.NoLoopback keeps ip's way).
+//   - Exec and Start keep the mounts below /sys (cgroup, bpf), mount
+//     EtcDir entries onto a symlink itself so they survive renames of its
+//     target, make DNS work when the host uses a loopback resolver
+//     (ExecOptions.FixLoopbackDNS, DNS), and can drop to a user with no
+//     capabilities (ExecOptions.Credential).
+//   - Delete removes stacked mounts in one call; (*NS).SetSysctl sets
+//     net.* sysctls inside a namespace.
+package netns

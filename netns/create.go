@@ -116,7 +116,7 @@ func unreserve(path string, fd int) {
 	if err != nil {
 		return
 	}
-	if id, _, err := lstatID(path); err == nil && id == mine.id {
+	if cur, err := lstatEntry(path); err == nil && cur.id == mine.id {
 		unlink(path)
 	}
 }

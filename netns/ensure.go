@@ -17,7 +17,8 @@ import (
 // an unlocked one was either left by a process that died (the kernel drops
 // the lock with it) or is being filled by ip(8), which takes no such lock.
 // ip needs about a millisecond for that, so a placeholder that is unlocked
-// and older than PlaceholderGrace is taken as abandoned.
+// and older than PlaceholderGrace (by its modification time, which the
+// O_CREAT that made it set) is taken as abandoned.
 const PlaceholderGrace = 2 * time.Second
 
 // ensureTimeout bounds how long Ensure waits for another process's create.
@@ -105,12 +106,12 @@ func settlePlaceholder(path string) (busy bool, err error) {
 		return true, err
 	}
 	defer flockUn(fd)
-	if time.Since(fi.ctime) < PlaceholderGrace {
+	if time.Since(fi.mtime) < PlaceholderGrace {
 		return true, nil // perhaps ip(8) is filling it right now
 	}
 	// Abandoned. We hold its lock, so no create of ours is using it; make
 	// sure the name still refers to this very file before removing it.
-	if id, _, err := lstatID(path); err == nil && id == fi.id {
+	if cur, err := lstatEntry(path); err == nil && cur.id == fi.id {
 		if err := unlink(path); err != nil && err != errENOENT {
 			return false, os.NewSyscallError("unlink", err)
 		}

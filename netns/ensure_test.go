@@ -178,7 +178,7 @@ func TestEnsureWaitsForFreshPlaceholder(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns.Close()
-	if waited := time.Since(placed); waited < netns.PlaceholderGrace-100*time.Millisecond || !created { // ctime ticks coarsely
+	if waited := time.Since(placed); waited < netns.PlaceholderGrace-100*time.Millisecond || !created { // file times tick coarsely
 		t.Errorf("Ensure replaced a fresh placeholder after %v (created=%v), want a wait of at least %v", waited, created, netns.PlaceholderGrace)
 	}
 }

@@ -11,6 +11,7 @@ import (
 // mountEntry is one line of /proc/PID/mountinfo (proc(5)), the fields we use.
 type mountEntry struct {
 	id, parent int
+	root       string // for an nsfs mount: "net:[INODE]"
 	point      string
 }
 
@@ -37,7 +38,7 @@ func parseMountinfo(data []byte) []mountEntry {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		out = append(out, mountEntry{id: id, parent: parent, point: unescapeOctal(f[4])})
+		out = append(out, mountEntry{id: id, parent: parent, root: unescapeOctal(f[3]), point: unescapeOctal(f[4])})
 	}
 	return out
 }

@@ -35,9 +35,9 @@ type fileInfo struct {
 	id      fileID
 	mode    uint32 // st_mode
 	size    int64
-	ctime   time.Time
-	fsMagic int64 // f_type of fstatfs
-	nsType  int   // NS_GET_NSTYPE, 0 when not a namespace file
+	mtime   time.Time // age of a placeholder is measured from it
+	fsMagic int64     // f_type of fstatfs
+	nsType  int       // NS_GET_NSTYPE, 0 when not a namespace file
 }
 
 // inspect reads the identity, type and file system of an open file. The nsfs
@@ -55,7 +55,7 @@ func inspect(fd int) (fileInfo, error) {
 		id:      fileID{dev: st.Dev, ino: st.Ino},
 		mode:    st.Mode,
 		size:    st.Size,
-		ctime:   time.Unix(st.Ctim.Unix()),
+		mtime:   time.Unix(st.Mtim.Unix()),
 		fsMagic: int64(sfs.Type),
 	}
 	if fi.fsMagic == unix.NSFS_MAGIC {
@@ -75,14 +75,22 @@ func (fi fileInfo) isNetNS() bool {
 func (fi fileInfo) isDir() bool     { return fi.mode&unix.S_IFMT == unix.S_IFDIR }
 func (fi fileInfo) isRegular() bool { return fi.mode&unix.S_IFMT == unix.S_IFREG }
 
-// lstatID returns the identity of path itself (a symlink is not followed).
-func lstatID(path string) (fileID, uint32, error) {
+// lstatEntry describes path itself (a symlink is not followed).
+func lstatEntry(path string) (fileInfo, error) {
 	var st unix.Stat_t
 	if err := unix.Lstat(path, &st); err != nil {
-		return fileID{}, 0, err
+		return fileInfo{}, err
 	}
-	return fileID{dev: st.Dev, ino: st.Ino}, st.Mode, nil
+	return fileInfo{
+		id:    fileID{dev: st.Dev, ino: st.Ino},
+		mode:  st.Mode,
+		size:  st.Size,
+		mtime: time.Unix(st.Mtim.Unix()),
+	}, nil
 }
+
+// isSymlink reports whether an lstat mode is a symbolic link.
+func (fi fileInfo) isSymlink() bool { return fi.mode&unix.S_IFMT == unix.S_IFLNK }
 
 // openNoFollow opens path read-only with O_CLOEXEC, refusing a symlink in
 // the last component (ELOOP) and never blocking on a FIFO.
@@ -292,3 +300,17 @@ func dropPrivileges(uid, gid uint32, groups []uint32) error {
 
 // iffUp is the IFF_UP interface flag, for bringing loopback up.
 const iffUp = unix.IFF_UP
+
+// openCovered opens the file dir/name as it is under whatever is mounted
+// on it: a non-recursive clone of dir's mount has no submounts, so the
+// lookup finds the placeholder itself. Used to lock a name while the
+// mounts on it are replaced.
+func openCovered(dir, name string) (int, error) {
+	dfd, err := cloneTreeFlat(unix.AT_FDCWD, dir)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(dfd)
+	fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	return fd, os.NewSyscallError("openat", err)
+}

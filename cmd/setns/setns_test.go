@@ -418,3 +418,33 @@ func mountinfo(t *testing.T) string {
 	}
 	return string(b)
 }
+
+// TestRecoversFromCrashedIP: "ip netns add" killed between reserving the
+// name and mounting the namespace (strace injects SIGKILL at its
+// unshare) leaves an empty placeholder, which ip itself can never use
+// again; the next setns waits out the grace period, replaces it, and ip
+// can use the result.
+func TestRecoversFromCrashedIP(t *testing.T) {
+	nstest.RequireIP(t)
+	nstest.RequireTool(t, "strace")
+	t.Parallel()
+	name := nstest.TempName(t)
+	t.Cleanup(func() { nstest.Remove(t, name) })
+	_, _, code := nstest.Run(t, "", "strace", "-f", "-o", "/dev/null", "-e", "inject=unshare:signal=SIGKILL", "ip", "netns", "add", name)
+	if code != 137 {
+		t.Fatalf("ip under strace exited %d, want 137 (killed)", code)
+	}
+	if _, errs, code := nstest.IP(t, "netns", "exec", name, "true"); code == 0 {
+		t.Fatalf("ip could use the crashed name (stderr %q): nothing to recover", errs)
+	}
+	out, errs, code := setns(t, name, "readlink", "/proc/self/ns/net")
+	if code != 0 || !strings.HasPrefix(out, "net:[") {
+		t.Fatalf("setns after ip crashed: exit %d, %q %q", code, out, errs)
+	}
+	if theirs := nstest.MustIP(t, "netns", "exec", name, "readlink", "/proc/self/ns/net"); theirs != out {
+		t.Errorf("ip enters %q, setns entered %q", theirs, out)
+	}
+	if n := strings.Count(mountinfo(t), " "+netns.RunDir+"/"+name+" "); n != 1 {
+		t.Errorf("%d mounts on the name, want 1", n)
+	}
+}

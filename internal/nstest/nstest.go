@@ -34,12 +34,19 @@ func RequireRoot(t testing.TB) {
 func RequireIP(t testing.TB) string {
 	t.Helper()
 	RequireRoot(t)
-	path, err := exec.LookPath("ip")
+	return RequireTool(t, "ip")
+}
+
+// RequireTool skips t unless the program is in PATH (.ci/run installs
+// every one the suite uses); with NETNS_TEST_REQUIRE_ROOT=1 it fails.
+func RequireTool(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("NETNS_TEST_REQUIRE_ROOT") == "1" {
-			t.Fatal("ip(8) not found in PATH, and NETNS_TEST_REQUIRE_ROOT=1 forbids skipping")
+			t.Fatalf("%s not found in PATH, and NETNS_TEST_REQUIRE_ROOT=1 forbids skipping", name)
 		}
-		t.Skip("ip(8) not found in PATH")
+		t.Skipf("%s not found in PATH", name)
 	}
 	return path
 }

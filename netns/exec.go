@@ -42,8 +42,10 @@ func (o *ExecOptions) warn(err error) {
 }
 
 // Exec replaces the calling process with the program at path, run inside
-// the namespace in the environment of "ip netns exec" (see Enter for
-// what that is). argv and env are passed to execve(2) unchanged; path
+// the namespace in the environment of "ip netns exec": a private mount
+// namespace with "/" made rslave, a fresh sysfs on /sys and the EtcDir
+// binds (the package documentation has the details), adjusted by opts.
+// argv and env are passed to execve(2) unchanged; path
 // must already be resolved (exec.LookPath). The PID stays the same.
 //
 // Exec locks the calling goroutine to its thread and moves that thread.

@@ -15,6 +15,13 @@ import (
 const crashEnv = "NETNS_TEST_CRASH_AT"
 
 func TestMain(m *testing.M) {
+	if name := os.Getenv("NETNS_TEST_CREATE"); name != "" { // child: just Create
+		if _, err := netns.Create(name, nil); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if step := os.Getenv(crashEnv); step != "" {
 		crashChild(step, os.Getenv("NETNS_TEST_CRASH_NAME"))
 		return

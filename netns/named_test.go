@@ -342,3 +342,27 @@ func waitMountNSChange(t *testing.T, pid int) {
 	}
 	t.Fatal("child never reached its own mount namespace")
 }
+
+// TestSharedRunMountedOnce: on hosts where /run is a shared mount (systemd),
+// iproute2 before 7.0 shows each namespace twice in mountinfo, because the
+// run directory's bind joins /run's peer group. Create makes it private
+// first, as iproute2 7.0 does. ip 6.1 is the control.
+func TestSharedRunMountedOnce(t *testing.T) {
+	nstest.RequireIP(t)
+	for _, who := range []string{"us", "ip"} {
+		script := `set -e
+mount -t tmpfs nstest /run
+mount --make-shared /run
+if [ "$1" = us ]; then env NETNS_TEST_CREATE=x "$2"; else ip netns add x; fi
+grep -c "$(stat -L -c 'net:\[%i\]' /run/netns/x)" /proc/self/mountinfo`
+		self, _ := os.Executable()
+		out, errs, code := nstest.Run(t, "", "unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", who, self)
+		want := "1\n"
+		if who == "ip" {
+			want = "2\n" // the bug the private step fixes
+		}
+		if code != 0 || out != want {
+			t.Errorf("%s: mounts of the namespace = %q (exit %d, %s), want %q", who, out, code, errs, want)
+		}
+	}
+}

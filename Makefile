@@ -1,19 +1,48 @@
-# setns: build, test and install. `make` builds build/setns and build/netns;
-# `sudo make test` runs every check and the whole suite as root.
+# setns: build, test and install. `make` builds build/setns, build/netns and
+# the man pages in build/man; `sudo make test` runs every check and the whole
+# suite as root; `sudo make install` copies what `make` built (it builds
+# nothing new when that is up to date, so root needs no Go toolchain).
 
 GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 PREFIX  ?= /usr/local
 DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 BUILD   := build
 CMDS    := $(notdir $(wildcard cmd/*))
+MANS    := $(patsubst man/%.md,%,$(wildcard man/*.md))
 GOFLAGS_BUILD := -trimpath -ldflags=-s
+# The binaries depend on every non-test Go file and the module files, so an
+# up-to-date build is left alone (go build would relink as a different user).
+GOSRC   := go.mod go.sum $(shell find . -path ./$(BUILD) -prune -o -name '*.go' ! -name '*_test.go' -print)
 
-.PHONY: all test lint bench clean FORCE
+# What install puts where; uninstall removes exactly these.
+INSTALLED := $(addprefix $(BINDIR)/,$(CMDS)) \
+	$(foreach m,$(MANS),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(m)) \
+	$(addprefix $(BASHCOMPDIR)/,$(notdir $(wildcard contrib/bash-completion/*))) \
+	$(addprefix $(ZSHCOMPDIR)/,$(notdir $(wildcard contrib/zsh/_*))) \
+	$(UNITDIR)/netns@.service
 
-all: $(addprefix $(BUILD)/,$(CMDS))
+.PHONY: all man test lint bench install uninstall clean
 
-$(BUILD)/%: FORCE
+all: $(addprefix $(BUILD)/,$(CMDS)) man
+
+man: $(addprefix $(BUILD)/man/,$(MANS))
+
+$(BUILD)/%: $(GOSRC)
 	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o $@ ./cmd/$*
+	@touch $@
+
+# Man pages are Markdown in man/, rendered with go-md2man (pinned in go.mod).
+# groff's man macros turn hyphenation back on after every example; HY=0
+# keeps "WAYLAND_DISPLAY" and the like whole.
+$(BUILD)/man/%: man/%.md go.mod
+	@mkdir -p $(@D)
+	$(GO) tool go-md2man -in $< | sed -e '/^\.nh$$/d' -e '/^\.TH /a .nr HY 0' -e '/^\.TH /a .nh' >$@.tmp
+	@mv $@.tmp $@
 
 # lint: formatting, vet, staticcheck (pinned in go.mod), and the rule that
 # raw system calls live only in netns/sys_linux.go.
@@ -27,6 +56,19 @@ lint:
 test: lint all
 	@[ "$$(id -u)" = 0 ] || { echo "make test needs root: sudo make test"; exit 1; }
 	NETNS_TEST_REQUIRE_ROOT=1 $(GO) test -race -count=1 ./...
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(UNITDIR)
+	install -m 755 $(addprefix $(BUILD)/,$(CMDS)) $(DESTDIR)$(BINDIR)
+	for m in $(MANS); do \
+	  install -D -m 644 $(BUILD)/man/$$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m || exit; done
+	install -m 644 contrib/bash-completion/* $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 contrib/zsh/_* $(DESTDIR)$(ZSHCOMPDIR)
+	sed 's|/usr/local/bin/|$(BINDIR)/|g' contrib/systemd/netns@.service >$(DESTDIR)$(UNITDIR)/netns@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/netns@.service
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
 	rm -rf $(BUILD)

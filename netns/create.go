@@ -55,22 +55,32 @@ func hook(step string) {
 // that to tell a create in progress from a placeholder left by a crash.
 // Needs CAP_SYS_ADMIN.
 func Create(name string, opts *CreateOptions) (*NS, error) {
+	return claim("create", name, func(path string, fd int) (*NS, error) {
+		return populate(name, path, fd, opts)
+	})
+}
+
+// claim runs the steps of iproute2's netns_add that add and attach share:
+// it prepares RunDir, reserves the name and calls fill to mount a
+// namespace on the reserved file fd at path. If fill fails, the name is
+// released again. Errors are *Error with Op op.
+func claim(op, name string, fill func(path string, fd int) (*NS, error)) (*NS, error) {
 	path, err := namePath(name)
 	if err != nil {
-		return nil, newError("create", name, err)
+		return nil, newError(op, name, err)
 	}
 	if err := prepareRunDir(); err != nil {
-		return nil, newError("create", name, err)
+		return nil, newError(op, name, err)
 	}
 	fd, err := reserve(path)
 	if err != nil {
-		return nil, newError("create", name, err)
+		return nil, newError(op, name, err)
 	}
 	defer closeFd(fd) // also drops the creator's lock
-	ns, err := populate(name, path, fd, opts)
+	ns, err := fill(path, fd)
 	if err != nil {
 		unreserve(path, fd)
-		return nil, newError("create", name, err)
+		return nil, newError(op, name, err)
 	}
 	return ns, nil
 }

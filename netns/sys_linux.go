@@ -314,3 +314,94 @@ func openCovered(dir, name string) (int, error) {
 	fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	return fd, os.NewSyscallError("openat", err)
 }
+
+// Used by the netns command's verbs.
+
+// Netlink message types and attributes for nsids (linux/rtnetlink.h,
+// linux/net_namespace.h).
+const (
+	netlinkRoute      = unix.NETLINK_ROUTE
+	afUnspec          = unix.AF_UNSPEC
+	rtmNewNSID        = unix.RTM_NEWNSID
+	rtmGetNSID        = unix.RTM_GETNSID
+	netnsaNSID        = unix.NETNSA_NSID
+	netnsaFD          = unix.NETNSA_FD
+	netnsaTargetNSID  = unix.NETNSA_TARGET_NSID
+	netnsaCurrentNSID = unix.NETNSA_CURRENT_NSID
+)
+
+// statID returns the identity of the file path names, following symlinks:
+// stat(2), as ip's identify and pids compare namespaces.
+func statID(path string) (fileID, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return fileID{}, err
+	}
+	return fileID{dev: st.Dev, ino: st.Ino}, nil
+}
+
+// Inotify event bits Watch asks for and reads (inotify(7)).
+const (
+	inCreate      = unix.IN_CREATE
+	inDelete      = unix.IN_DELETE
+	inEventHeader = unix.SizeofInotifyEvent
+)
+
+// watchDir starts an inotify instance that reports entries created in and
+// deleted from dir.
+func watchDir(dir string) (int, error) {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return -1, os.NewSyscallError("inotify_init1", err)
+	}
+	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_CREATE|unix.IN_DELETE); err != nil {
+		unix.Close(fd)
+		return -1, os.NewSyscallError("inotify_add_watch", err)
+	}
+	return fd, nil
+}
+
+// newWaker returns an eventfd that wakes a waitEvents call blocked on it.
+func newWaker() (int, error) {
+	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	return fd, os.NewSyscallError("eventfd", err)
+}
+
+// wake makes the eventfd fd readable.
+func wake(fd int) { unix.Write(fd, []byte{1, 0, 0, 0, 0, 0, 0, 0}) }
+
+// readNonblock reads from a non-blocking fd; it returns 0 and no error when
+// there is nothing to read.
+func readNonblock(fd int, b []byte) (int, error) {
+	n, err := unix.Read(fd, b)
+	if err == unix.EAGAIN {
+		return 0, nil
+	}
+	return n, os.NewSyscallError("read", err)
+}
+
+// waitEvents blocks in poll(2) until inotify fd events is readable, the
+// mount table that mounts (an open /proc/PID/mountinfo, or -1) belongs to
+// has changed (the kernel flags that with POLLPRI), waker is readable, or
+// timeout passes (a negative timeout waits forever).
+func waitEvents(events, mounts, waker int, timeout time.Duration) (woken bool, err error) {
+	fds := []unix.PollFd{
+		{Fd: int32(events), Events: unix.POLLIN},
+		{Fd: int32(waker), Events: unix.POLLIN},
+		{Fd: int32(mounts), Events: unix.POLLPRI},
+	}
+	ms := -1
+	if timeout >= 0 {
+		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
+	}
+	for {
+		_, err := unix.Poll(fds, ms)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return false, os.NewSyscallError("poll", err)
+		}
+		return fds[1].Revents != 0, nil
+	}
+}

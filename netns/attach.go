@@ -1,0 +1,40 @@
+package netns
+
+import (
+	"strconv"
+)
+
+// Attach gives the network namespace of process pid the name NAME, like
+// "ip netns attach NAME PID", and returns an open handle to it. The name
+// is claimed as Create claims it (RunDir made a shared mount point, the
+// file reserved with O_CREAT|O_EXCL, everything undone on failure), then
+// the namespace is bind-mounted onto it. It fails with an error wrapping
+// fs.ErrExist if the name is taken, and fs.ErrNotExist if there is no
+// such process. The same namespace may have several names.
+//
+// The process's namespace is opened before the name is reserved, and the
+// mount is made from that open handle, so a process that exits meanwhile
+// (or a PID reused by another process) cannot attach the wrong
+// namespace. The calling thread is not touched. Needs CAP_SYS_ADMIN and
+// ptrace access to the process.
+func Attach(name string, pid int) (*NS, error) {
+	target, err := OpenPID(pid)
+	if err != nil {
+		return nil, newError("attach", name, err)
+	}
+	defer target.Close()
+	return claim("attach", name, func(path string, fd int) (*NS, error) {
+		// Hold the placeholder's lock while filling it, as Create does, so
+		// Ensure waits for us instead of taking the file for abandoned.
+		if err := flockEx(fd); err != nil {
+			return nil, err
+		}
+		err := target.use("attach", func(nsfd int) error {
+			return bindMount("/proc/self/fd/"+strconv.Itoa(nsfd), path)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return openFile("attach", name, path, false)
+	})
+}

@@ -1,0 +1,137 @@
+package netns_test
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/setns/setns/internal/nstest"
+	"github.com/setns/setns/netns"
+)
+
+// TestIDs assigns, reads and lists nsids. It works inside a throwaway
+// namespace (home), so no id is ever assigned in the host's namespace.
+func TestIDs(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	home, homeName := nstest.NewNamed(t)
+	a, aName := nstest.NewNamed(t)
+	b, bName := nstest.NewNamed(t)
+	junk := nstest.TempName(t)
+	if err := os.WriteFile(netns.RunDir+"/"+junk, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(netns.RunDir + "/" + junk) })
+
+	err := home.Do(func() error {
+		c, err := netns.DialIDs()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		checkID(t, c, a, -1)
+		if err := c.SetID(a, 7); err != nil {
+			t.Errorf("SetID(a, 7) = %v", err)
+		}
+		checkID(t, c, a, 7)
+		checkKernelError(t, "SetID(a, 8)", c.SetID(a, 8), syscall.EEXIST, "already has a nsid")
+		checkKernelError(t, "SetID(b, 7)", c.SetID(b, 7), syscall.EEXIST, "already used")
+		if err := c.SetID(b, -1); err != nil { // auto: the lowest free id
+			t.Errorf("SetID(b, auto) = %v", err)
+		}
+		checkID(t, c, b, 0)
+
+		ids, err := c.IDs(-1)
+		if err != nil || len(ids) != 2 || ids[0].ID != 0 || ids[1].ID != 7 {
+			t.Errorf("IDs(-1) = %+v, %v, want ids 0 and 7", ids, err)
+		}
+		if e, err := c.LookupID(7, -1); err != nil || e.ID != 7 || e.HasCurrent {
+			t.Errorf("LookupID(7) = %+v, %v, want ID 7", e, err)
+		}
+		_, err = c.LookupID(99, -1)
+		checkKernelError(t, "LookupID(99)", err, syscall.ENOENT, "Peer netns reference is invalid")
+		_, err = c.IDs(99)
+		checkKernelError(t, "IDs(99)", err, syscall.EINVAL, "target")
+
+		got := c.NamedIDs([]string{aName, bName, "nstest-missing", junk})
+		if got[0].ID != 7 || got[0].Err != nil || got[1].ID != 0 || got[1].Err != nil {
+			t.Errorf("NamedIDs: a, b = %+v, %+v, want ids 7 and 0", got[0], got[1])
+		}
+		if got[2].ID != -1 || !errors.Is(got[2].Err, fs.ErrNotExist) {
+			t.Errorf("NamedIDs: missing = %+v, want ENOENT", got[2])
+		}
+		checkKernelError(t, "NamedIDs: junk", got[3].Err, syscall.EINVAL, "Peer netns reference is invalid")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ip sees the same ids from inside home.
+	out := nstest.MustIP(t, "-n", homeName, "netns", "list-id")
+	want := "nsid 0 (iproute2 netns name: " + bName + ")\nnsid 7 (iproute2 netns name: " + aName + ")\n"
+	if out != want {
+		t.Errorf("ip -n home netns list-id = %q, want %q", out, want)
+	}
+}
+
+func checkID(t *testing.T, c *netns.IDConn, ns *netns.NS, want int) {
+	t.Helper()
+	if id, err := c.ID(ns); err != nil || id != want {
+		t.Errorf("ID(%s) = %d, %v, want %d", ns, id, err, want)
+	}
+}
+
+func checkKernelError(t *testing.T, what string, err error, errno syscall.Errno, msg string) {
+	t.Helper()
+	var ke *netns.KernelError
+	if !errors.As(err, &ke) || ke.Errno != errno || !strings.Contains(ke.Message, msg) {
+		t.Errorf("%s = %v, want a KernelError %v mentioning %q", what, err, errno, msg)
+	}
+	if !errors.Is(err, errno) {
+		t.Errorf("errors.Is(%v, %v) = false", err, errno)
+	}
+}
+
+// TestNamedIDsMany checks that pipelined lookups are matched to their
+// names across several batches.
+func TestNamedIDsMany(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	home, _ := nstest.NewNamed(t)
+	var names []string
+	var handles []*netns.NS
+	for range 150 {
+		ns, name := nstest.NewNamed(t)
+		names, handles = append(names, name), append(handles, ns)
+	}
+	err := home.Do(func() error {
+		c, err := netns.DialIDs()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for i, ns := range handles {
+			if i%3 != 0 {
+				if err := c.SetID(ns, 1000+i); err != nil {
+					return err
+				}
+			}
+		}
+		for i, got := range c.NamedIDs(names) {
+			want := 1000 + i
+			if i%3 == 0 {
+				want = -1
+			}
+			if got.Name != names[i] || got.ID != want || got.Err != nil {
+				t.Errorf("NamedIDs[%d] = %+v, want %s with id %d", i, got, names[i], want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,132 @@
+package netns_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/setns/setns/internal/nstest"
+	"github.com/setns/setns/netns"
+)
+
+// nextOf returns the next event about one of names, skipping those of
+// other tests that share the run directory.
+func nextOf(t *testing.T, w *netns.Watcher, names ...string) netns.Event {
+	t.Helper()
+	for {
+		ev, err := w.Next()
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		for _, n := range names {
+			if ev.Name == n {
+				return ev
+			}
+		}
+	}
+}
+
+func TestWatch(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	w, err := netns.Watch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	junk, name := nstest.TempName(t), nstest.TempName(t)
+
+	// A placeholder that never becomes a namespace is not reported, nor
+	// is its deletion.
+	if err := os.WriteFile(netns.RunDir+"/"+junk, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(netns.RunDir + "/" + junk)
+	for _, byIP := range []bool{false, true} {
+		if byIP {
+			nstest.MustIP(t, "netns", "add", name)
+		} else if ns, err := netns.Create(name, nil); err != nil {
+			t.Fatal(err)
+		} else {
+			ns.Close()
+		}
+		ev := nextOf(t, w, name, junk)
+		if ev.String() != "add "+name {
+			t.Fatalf("got %q, want %q", ev, "add "+name)
+		}
+		if ns, err := netns.Open(name); err != nil {
+			t.Errorf("reported added, but Open: %v", err)
+		} else {
+			ns.Close()
+		}
+		nstest.Remove(t, name)
+		if ev := nextOf(t, w, name, junk); ev.String() != "delete "+name {
+			t.Fatalf("got %q, want %q", ev, "delete "+name)
+		}
+	}
+}
+
+func TestWatchDropsStalePlaceholder(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	w, err := netns.Watch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	junk, name := nstest.TempName(t), nstest.TempName(t)
+	if err := os.WriteFile(netns.RunDir+"/"+junk, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(netns.RunDir + "/" + junk) })
+	time.Sleep(netns.PlaceholderGrace + 100*time.Millisecond)
+	_, _ = nstest.NewNamed(t) // some other name: wakes the watcher
+	ns, err := netns.Create(name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Close()
+	t.Cleanup(func() { nstest.Remove(t, name) })
+	if ev := nextOf(t, w, name, junk); ev.String() != "add "+name {
+		t.Errorf("got %q, want %q: the stale placeholder must be dropped", ev, "add "+name)
+	}
+	os.Remove(netns.RunDir + "/" + junk)
+	if ev := nextOf(t, w, name, junk); ev.String() != "delete "+junk {
+		t.Errorf("got %q, want %q", ev, "delete "+junk)
+	}
+}
+
+func TestWatchClose(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	w, err := netns.Watch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() {
+		for {
+			if _, err := w.Next(); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if err := w.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, os.ErrClosed) {
+			t.Errorf("Next after Close = %v, want os.ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Next still blocked after Close")
+	}
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("second Close = %v, want an error", err)
+	}
+}

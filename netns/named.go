@@ -93,7 +93,8 @@ func removeEntry(path string) error {
 // List returns the names in RunDir in the directory's own order, as
 // "ip netns list" prints them (ip does not sort; on tmpfs the newest comes
 // first). Entries are not checked: a placeholder or junk file is listed
-// too. A missing RunDir gives an empty list and no error.
+// too. A missing RunDir gives a nil list and no error; an empty one gives
+// an empty, non-nil list.
 func List() ([]string, error) {
 	f, err := os.Open(RunDir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -106,6 +107,9 @@ func List() ([]string, error) {
 	names, err := f.Readdirnames(-1) // unsorted, unlike os.ReadDir
 	if err != nil {
 		return nil, newError("list", RunDir, err)
+	}
+	if names == nil {
+		names = []string{}
 	}
 	return names, nil
 }

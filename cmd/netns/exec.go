@@ -1,0 +1,164 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"syscall"
+
+	"github.com/setns/setns/netns"
+)
+
+// exec is "ip netns exec NAME CMD...": run CMD inside NAME in the
+// environment ip gives it (a private mount namespace, a fresh /sys,
+// /etc/netns/NAME bound over /etc). Like ip it does not fork: CMD
+// replaces netns and keeps its PID, so the exit status is CMD's own; 255
+// if entering NAME fails, 1 if CMD cannot be executed. In a batch, or
+// with -all for every name, CMD runs as a child instead.
+func (c *cmd) exec(args []string) result {
+	if c.opt.all {
+		return c.execAll(args)
+	}
+	if len(args) < 1 {
+		return c.fail(1, "exec: no namespace name given")
+	}
+	if len(args) < 2 {
+		return c.fail(1, "exec: no command given")
+	}
+	if c.batch {
+		return c.execChild(args[0], args[1:])
+	}
+	ns, err := netns.Open(args[0])
+	if err != nil {
+		return c.fail(255, "%v", err)
+	}
+	prog, err := lookPath(args[1])
+	if err != nil {
+		return c.fail(1, "exec %q: %v", args[1], err)
+	}
+	c.out.Flush()
+	err = ns.Exec(prog, args[1:], os.Environ(), c.execOptions())
+	return c.fail(execStatus(err), "%v", err)
+}
+
+// execStatus is ip's status for a failed exec: 1 when execve failed, 255
+// when entering the namespace did.
+func execStatus(err error) int {
+	var e *netns.Error
+	if errors.As(err, &e) && e.Op == "exec" {
+		return 1
+	}
+	return 255
+}
+
+func (c *cmd) execOptions() *netns.ExecOptions {
+	return &netns.ExecOptions{Warn: c.warn}
+}
+
+// lookPath finds a command as execvp(3) does for ip: in $PATH unless it
+// contains a slash. A relative result from "." in $PATH is used too,
+// where exec.LookPath would refuse it.
+func lookPath(file string) (string, error) {
+	p, err := exec.LookPath(file)
+	if errors.Is(err, exec.ErrDot) {
+		err = nil
+	}
+	var ee *exec.Error
+	if errors.As(err, &ee) {
+		err = ee.Err
+	}
+	return p, err
+}
+
+// execAll is "ip -all netns exec CMD...": for each name in directory
+// order, print "\nnetns: NAME\n" and run CMD inside it as a child. The
+// children's statuses are ignored (status 0), except that a child killed
+// by a signal stops everything with status 1, as in ip.
+func (c *cmd) execAll(argv []string) result {
+	if len(argv) < 1 {
+		return c.fail(1, "exec: no command given")
+	}
+	names, err := netns.List()
+	if err != nil {
+		return c.fail(1, "%v", err)
+	}
+	for _, name := range names {
+		c.out.WriteString("\nnetns: " + name + "\n")
+		if r := c.execChild(name, argv); r.exit {
+			return r
+		}
+	}
+	return ok
+}
+
+// execChild runs argv inside name as a child and waits for it, as ip's
+// cmd_exec does in a batch or with -all. The result is the child's exit
+// status; a failure to set it up gives 1, as ip's child exits 1 then
+// (iproute2 6.9 and later; 6.1's child went on running the batch). A
+// child killed by a signal ends netns at once with status 1.
+func (c *cmd) execChild(name string, argv []string) result {
+	ns, err := netns.Open(name)
+	if err != nil {
+		return c.fail(1, "%v", err)
+	}
+	defer ns.Close()
+	prog, err := lookPath(argv[0])
+	if err != nil {
+		return c.fail(1, "exec %q: %v", argv[0], err)
+	}
+	cmd := &exec.Cmd{Path: prog, Args: argv, Stdin: c.stdin, Stdout: c.stdout, Stderr: c.stderr}
+	c.out.Flush()
+	if err := ns.Start(cmd, c.execOptions()); err != nil {
+		return c.fail(1, "%v", err)
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, isWait := ee.Sys().(syscall.WaitStatus); isWait && ws.Signaled() {
+			return c.die(1, "exec %q in %q: %v", argv[0], name, ws.Signal())
+		}
+		return result{code: ee.ExitCode()}
+	}
+	if err != nil {
+		return c.fail(1, "exec %q in %q: %v", argv[0], name, err)
+	}
+	return ok
+}
+
+// switchNetns does what ip's "-n NAME" does, one switch per -n in order:
+// it enters each NAME (a name with "/" is a path below the run directory,
+// as in ip 6.1) and then, when proceed is set, runs netns again inside
+// the last one with the -n options left out, so that everything it does,
+// every netlink socket and /sys, is NAME's. That returns only on failure.
+// A failure gives status 255; -1 means go on (proceed unset).
+func (c *cmd) switchNetns(names, argv []string, proceed bool) int {
+	var last *netns.NS
+	for _, name := range names {
+		if last != nil {
+			last.Close()
+		}
+		var err error
+		if last, err = openSwitch(name); err != nil {
+			c.fail(255, "-n %q: %v", name, cause(err))
+			return 255
+		}
+	}
+	defer last.Close()
+	if !proceed {
+		return -1
+	}
+	self := append([]string{os.Args[0]}, argv...)
+	err := last.Exec("/proc/self/exe", self, os.Environ(), c.execOptions())
+	c.fail(255, "-n %q: %v", names[len(names)-1], err)
+	return 255
+}
+
+// openSwitch opens the namespace "-n NAME" names.
+func openSwitch(name string) (*netns.NS, error) {
+	if netns.ValidName(name) != nil {
+		// ip opens RUN_DIR/NAME whatever NAME is: "../../proc/1/ns/net"
+		// works, "" is the directory itself (refused).
+		return netns.OpenPath(pathOf(name))
+	}
+	return netns.Open(name)
+}

@@ -1,0 +1,66 @@
+// Netns manages named Linux network namespaces verb for verb like
+// "ip netns": same verbs and abbreviations, same files, byte-identical
+// output and the same exit statuses, so scripts can switch to it.
+//
+// # Synopsis
+//
+//	netns [OPTIONS] [list | show]
+//	netns [OPTIONS] add NAME
+//	netns [OPTIONS] attach NAME PID
+//	netns [OPTIONS] set NAME NETNSID|auto
+//	netns [OPTIONS] [-all] delete [NAME]
+//	netns [OPTIONS] identify [PID]
+//	netns [OPTIONS] pids NAME
+//	netns [OPTIONS] [-all] exec [NAME] COMMAND [ARG]...
+//	netns [OPTIONS] monitor
+//	netns [OPTIONS] list-id [target-nsid N] [nsid M]
+//	netns [OPTIONS] help
+//
+// # Description
+//
+// A named namespace is the file /run/netns/NAME with the namespace
+// bind-mounted onto it, as iproute2 makes it. Verbs may be abbreviated as
+// in ip, with ip's precedence ("s" is show, "a" add, "d" delete). Output
+// is in the run directory's own order. exec runs COMMAND in the
+// environment "ip netns exec" gives (a private mount namespace, a fresh
+// /sys, /etc/netns/NAME bound over /etc) and replaces netns with it.
+//
+// # Options
+//
+//	-all              delete, exec: act on every name
+//	-j, -json         JSON output (list, list-id)
+//	-p, -pretty       indented JSON
+//	-b, -batch FILE   read "netns VERB ..." lines from FILE ("-": stdin)
+//	-force            go on after a failed batch line
+//	-n, -netns NAME   run inside NAME
+//	-h, -help         print usage and exit
+//
+// Options are matched by prefix in ip's order and may have one or two
+// dashes. Other ip options (-s, -d, -o, -c, -4, -f FAMILY, ...) are
+// accepted and have no effect, as on ip netns.
+//
+// # Exit status
+//
+// As ip: 0 on success; 1 for a failed operation (missing argument, no
+// such name, mount or file errors, any failed batch line); 2 when the
+// kernel refuses set or list-id nsid; 255 for an invalid name, an unknown
+// verb or option, help, a bad value, a failed -n, or an exec that could
+// not enter its namespace. exec gives COMMAND's status, or 1 if COMMAND
+// cannot be executed. -all exec gives 0, or 1 if a command is killed by a
+// signal. Unlike ip, -all delete goes on after a failure and then gives 1.
+package main
+
+import (
+	"os"
+	"runtime"
+)
+
+// The main goroutine stays on the main thread. exec enters the namespace
+// on it and calls execve; and goroutines that lock a throwaway thread
+// (Start) can never get the main thread, which the runtime would keep,
+// in the foreign namespace, if such a goroutine exited on it.
+func init() { runtime.LockOSThread() }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

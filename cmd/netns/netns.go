@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/setns/setns/netns"
+)
+
+const usage = `Usage:	netns [OPTIONS] [list]
+	netns [OPTIONS] add NAME
+	netns [OPTIONS] attach NAME PID
+	netns [OPTIONS] set NAME NETNSID
+	netns [OPTIONS] [-all] delete [NAME]
+	netns [OPTIONS] identify [PID]
+	netns [OPTIONS] pids NAME
+	netns [OPTIONS] [-all] exec [NAME] cmd ...
+	netns [OPTIONS] monitor
+	netns [OPTIONS] list-id [target-nsid POSITIVE-INT] [nsid POSITIVE-INT]
+NETNSID := auto | POSITIVE-INT
+OPTIONS := { -all | -j[son] | -p[retty] | -b[atch] FILE|- | -force |
+             -n[etns] NAME | -h[elp] | -V[ersion] }
+
+Manage named network namespaces (/run/netns/NAME) like "ip netns": the
+same verbs, abbreviations, output and exit statuses.
+`
+
+// cmd is one run of netns: the options, the streams, and what ip keeps
+// for the whole run (its rtnetlink socket and its nsid-to-name cache).
+type cmd struct {
+	opt    options
+	stdin  io.Reader
+	stdout io.Writer     // unbuffered, handed to the commands exec runs
+	out    *bufio.Writer // stdout, flushed before any child runs
+	stderr io.Writer
+	batch  bool // in a batch: exec forks, as ip does
+
+	conn    *netns.IDConn // dialed on first use; one per run
+	names   nameCache
+	scanned []netns.NamedID // this verb's scan of the run directory, if any
+}
+
+// result is what a verb returns: the exit status ip gives for it, and
+// whether ip exits on the spot (it calls exit() for usage errors, a
+// failed list-id dump or a child killed by a signal), which ends a batch
+// without a "command failed" line.
+type result struct {
+	code int
+	exit bool
+}
+
+var ok = result{}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cmd{stdin: stdin, stdout: stdout, out: bufio.NewWriter(stdout), stderr: stderr}
+	defer c.close()
+	o, rest, keep, err := parseOptions(args)
+	c.opt = o
+	if len(o.netns) > 0 {
+		// ip switches as it parses -n; every failure exits 255.
+		if code := c.switchNetns(o.netns, keep, err == nil && !o.help && !o.version); code >= 0 {
+			return code
+		}
+	}
+	switch {
+	case errors.Is(err, errHelpUsage):
+		fmt.Fprint(stderr, usage)
+		return 255
+	case err != nil:
+		fmt.Fprintf(stderr, "netns: %v\n", err)
+		return 255
+	case o.help:
+		fmt.Fprint(c.out, usage)
+		return 0
+	case o.version:
+		fmt.Fprintf(c.out, "netns utility, setns %s\n", version())
+		return 0
+	case o.isBatch:
+		return c.runBatch(o.batch)
+	}
+	return c.dispatch(rest).code
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.Main.Version
+	}
+	return "(unknown)"
+}
+
+func (c *cmd) close() {
+	c.out.Flush()
+	if c.conn != nil {
+		c.conn.Close()
+	}
+}
+
+// verbs is ip's verb table (do_netns in ip/ipnetns.c), in its order: a
+// word selects the first verb it is a prefix of, so "s" is show, "a" is
+// add and "d" is delete.
+var verbs = []struct {
+	names []string
+	// scan: ip reads every name's nsid first (netns_map_init).
+	scan bool
+	run  func(c *cmd, args []string) result
+}{
+	{[]string{"list", "show", "lst"}, true, (*cmd).list},
+	{[]string{"list-id"}, true, (*cmd).listID},
+	{[]string{"help"}, false, (*cmd).help},
+	{[]string{"add"}, false, (*cmd).add},
+	{[]string{"set"}, false, (*cmd).set},
+	{[]string{"delete"}, false, (*cmd).delete},
+	{[]string{"identify"}, false, (*cmd).identify},
+	{[]string{"pids"}, false, (*cmd).pids},
+	{[]string{"exec"}, false, (*cmd).exec},
+	{[]string{"monitor"}, false, (*cmd).monitor},
+	{[]string{"attach"}, false, (*cmd).attach},
+	// "doctor" (the everyday issue) goes here, last, so that every
+	// abbreviation ip accepts keeps its meaning ("d" stays delete).
+}
+
+// lookupVerb returns the index in verbs of the verb word selects, or -1.
+func lookupVerb(word string) int {
+	for i, v := range verbs {
+		for _, n := range v.names {
+			if matches(word, n) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// dispatch runs one netns command line (the words after the options, or
+// a batch line without its "netns").
+func (c *cmd) dispatch(args []string) result {
+	c.scanned = nil
+	if len(args) == 0 {
+		c.initNames()
+		return c.list(nil)
+	}
+	// ip checks the second word of every verb (unless -all), whatever
+	// the verb is: "netns list .." is refused too.
+	if !c.opt.all && len(args) > 1 && netns.ValidName(args[1]) != nil {
+		return c.die(255, "invalid namespace name %q", args[1])
+	}
+	i := lookupVerb(args[0])
+	if i < 0 {
+		return c.die(255, "unknown command %q, try \"netns help\"", args[0])
+	}
+	if verbs[i].scan {
+		c.initNames()
+	}
+	return verbs[i].run(c, args[1:])
+}
+
+func (c *cmd) help([]string) result {
+	c.out.Flush()
+	fmt.Fprint(c.stderr, usage)
+	return result{255, true}
+}
+
+// fail prints one line on stderr and returns code.
+func (c *cmd) fail(code int, format string, args ...any) result {
+	c.out.Flush()
+	fmt.Fprintf(c.stderr, "netns: "+format+"\n", args...)
+	return result{code: code}
+}
+
+// die is fail for errors on which ip exits at once.
+func (c *cmd) die(code int, format string, args ...any) result {
+	r := c.fail(code, format, args...)
+	r.exit = true
+	return r
+}
+
+// warn prints a problem that does not change the outcome.
+func (c *cmd) warn(err error) {
+	c.out.Flush()
+	fmt.Fprintf(c.stderr, "netns: warning: %v\n", err)
+}
+
+// dial opens the rtnetlink socket on first use.
+func (c *cmd) dial() (*netns.IDConn, error) {
+	if c.conn == nil {
+		conn, err := netns.DialIDs()
+		if err != nil {
+			return nil, err
+		}
+		c.conn = conn
+	}
+	return c.conn, nil
+}
+
+// cause returns what went wrong inside a library error, for messages that
+// name the namespace their own way.
+func cause(err error) error {
+	var e *netns.Error
+	if errors.As(err, &e) {
+		return e.Err
+	}
+	return err
+}
+
+// pathOf is RunDir/NAME, the file ip opens for NAME in set and pids
+// (symlinks followed, as there).
+func pathOf(name string) string { return netns.RunDir + "/" + name }

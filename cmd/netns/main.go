@@ -55,10 +55,13 @@ import (
 	"runtime"
 )
 
-// The main goroutine stays on the main thread. exec enters the namespace
-// on it and calls execve; and goroutines that lock a throwaway thread
-// (Start) can never get the main thread, which the runtime would keep,
-// in the foreign namespace, if such a goroutine exited on it.
+// The main goroutine starts locked to the main thread, so that goroutines
+// that lock a throwaway thread to start a command inside a namespace
+// ((*NS).Start, for -all and batch exec) can never get the main thread:
+// the runtime keeps that thread, in the foreign namespace, when such a
+// goroutine exits on it. run unlocks it when no command will be started
+// that way, since a locked main goroutine makes every wait a thread
+// handoff (list is twice as slow).
 func init() { runtime.LockOSThread() }
 
 func main() {

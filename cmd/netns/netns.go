@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/setns/setns/netns"
@@ -59,6 +60,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer c.close()
 	o, rest, keep, err := parseOptions(args)
 	c.opt = o
+	if !o.isBatch && !o.all {
+		runtime.UnlockOSThread() // see init; exec locks what it needs itself
+	}
 	if len(o.netns) > 0 {
 		// ip switches as it parses -n; every failure exits 255.
 		if code := c.switchNetns(o.netns, keep, err == nil && !o.help && !o.version); code >= 0 {

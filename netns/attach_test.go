@@ -10,18 +10,25 @@ import (
 	"github.com/setns/setns/netns"
 )
 
-func TestAttach(t *testing.T) {
-	nstest.RequireRoot(t)
-	t.Parallel()
-	a, aName := nstest.NewNamed(t)
-	pid := nstest.Sleeper(t, aName)
-
-	name := nstest.TempName(t)
+// attached makes a namespace a (named aName) with a sleeping process pid
+// in it, and attaches pid's namespace under a second name, name.
+func attached(t *testing.T) (a *netns.NS, aName string, ns *netns.NS, name string, pid int) {
+	t.Helper()
+	a, aName = nstest.NewNamed(t)
+	pid = nstest.Sleeper(t, aName)
+	name = nstest.TempName(t)
 	ns, err := netns.Attach(name, pid)
 	if err != nil {
 		t.Fatalf("Attach: %v", err)
 	}
 	t.Cleanup(func() { ns.Close(); nstest.Remove(t, name) })
+	return a, aName, ns, name, pid
+}
+
+func TestAttach(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	a, _, ns, name, pid := attached(t)
 	if !ns.Equal(a) {
 		t.Errorf("attached namespace is not the process's")
 	}

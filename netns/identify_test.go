@@ -14,14 +14,7 @@ import (
 func TestIdentifyAndPIDs(t *testing.T) {
 	nstest.RequireRoot(t)
 	t.Parallel()
-	a, aName := nstest.NewNamed(t)
-	pid := nstest.Sleeper(t, aName)
-
-	second := nstest.TempName(t)
-	if _, err := netns.Attach(second, pid); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nstest.Remove(t, second) })
+	a, aName, _, second, pid := attached(t)
 	// A symlink counts too: ip compares with stat(2), which follows it.
 	link := nstest.TempName(t)
 	if err := os.Symlink(aName, netns.RunDir+"/"+link); err != nil {

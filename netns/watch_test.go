@@ -28,21 +28,29 @@ func nextOf(t *testing.T, w *netns.Watcher, names ...string) netns.Event {
 	}
 }
 
-func TestWatch(t *testing.T) {
-	nstest.RequireRoot(t)
-	t.Parallel()
+// watchWithJunk starts a Watcher, then makes an empty placeholder, junk,
+// that never becomes a namespace; name is a fresh name for the test.
+func watchWithJunk(t *testing.T) (w *netns.Watcher, junk, name string) {
+	t.Helper()
 	w, err := netns.Watch()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
-	junk, name := nstest.TempName(t), nstest.TempName(t)
-
-	// A placeholder that never becomes a namespace is not reported, nor
-	// is its deletion.
+	t.Cleanup(func() { w.Close() })
+	junk, name = nstest.TempName(t), nstest.TempName(t)
 	if err := os.WriteFile(netns.RunDir+"/"+junk, nil, 0); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.Remove(netns.RunDir + "/" + junk) })
+	return w, junk, name
+}
+
+func TestWatch(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	w, junk, name := watchWithJunk(t)
+	// A placeholder that never becomes a namespace is not reported, nor
+	// is its deletion.
 	os.Remove(netns.RunDir + "/" + junk)
 	for _, byIP := range []bool{false, true} {
 		if byIP {
@@ -71,16 +79,7 @@ func TestWatch(t *testing.T) {
 func TestWatchDropsStalePlaceholder(t *testing.T) {
 	nstest.RequireRoot(t)
 	t.Parallel()
-	w, err := netns.Watch()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	junk, name := nstest.TempName(t), nstest.TempName(t)
-	if err := os.WriteFile(netns.RunDir+"/"+junk, nil, 0); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Remove(netns.RunDir + "/" + junk) })
+	w, junk, name := watchWithJunk(t)
 	time.Sleep(netns.PlaceholderGrace + 100*time.Millisecond)
 	_, _ = nstest.NewNamed(t) // some other name: wakes the watcher
 	ns, err := netns.Create(name, nil)

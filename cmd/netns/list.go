@@ -172,7 +172,7 @@ func (c *cmd) listID(args []string) result {
 	if nsid >= 0 {
 		e, err := conn.LookupID(nsid, target)
 		if err != nil {
-			return c.fail(2, "list-id: %s", nsidError(err))
+			return c.fail(2, "list-id nsid %d: %s", nsid, nsidError(err))
 		}
 		entries = []netns.IDEntry{e}
 	} else if entries, err = conn.IDs(target); err != nil {

@@ -25,6 +25,12 @@
 // environment "ip netns exec" gives (a private mount namespace, a fresh
 // /sys, /etc/netns/NAME bound over /etc) and replaces netns with it.
 //
+// Deliberate differences from ip: monitor reports a name only once it is
+// a usable namespace, and flushes each line; -all delete goes on past a
+// failure and then exits 1; add brings the loopback device up; exec and
+// -n refuse a symlink in the run directory; list-id shows nsids past the
+// first dump buffer, and honours target-nsid in a batch; -h is help.
+//
 // # Options
 //
 //	-all              delete, exec: act on every name
@@ -36,7 +42,7 @@
 //	-h, -help         print usage and exit
 //
 // Options are matched by prefix in ip's order and may have one or two
-// dashes. Other ip options (-s, -d, -o, -c, -4, -f FAMILY, ...) are
+// dashes. Other ip options (-s, -d, -o, -c, -4, -f FAMILY, -V, ...) are
 // accepted and have no effect, as on ip netns.
 //
 // # Exit status

@@ -8,12 +8,13 @@ import (
 
 // This file holds the verbs that make, name and remove namespaces.
 
-// add is "ip netns add NAME". Extra words are ignored, as by ip.
+// add is "ip netns add NAME". Extra words are ignored, as by ip. Unlike
+// ip, it brings the loopback device up, as setns does.
 func (c *cmd) add(args []string) result {
 	if len(args) < 1 {
 		return c.fail(1, "add: no namespace name given")
 	}
-	ns, err := netns.Create(args[0], nil)
+	ns, err := netns.Create(args[0], &netns.CreateOptions{Warn: c.warn})
 	if err != nil {
 		return c.fail(1, "%v", err)
 	}

@@ -12,21 +12,29 @@ import (
 )
 
 const usage = `Usage:	netns [OPTIONS] [list]
+	netns [OPTIONS] list-id [target-nsid N] [nsid M]
 	netns [OPTIONS] add NAME
 	netns [OPTIONS] attach NAME PID
 	netns [OPTIONS] set NAME NETNSID
 	netns [OPTIONS] [-all] delete [NAME]
 	netns [OPTIONS] identify [PID]
 	netns [OPTIONS] pids NAME
-	netns [OPTIONS] [-all] exec [NAME] cmd ...
+	netns [OPTIONS] [-all] exec [NAME] COMMAND [ARG]...
 	netns [OPTIONS] monitor
-	netns [OPTIONS] list-id [target-nsid POSITIVE-INT] [nsid POSITIVE-INT]
+	netns help
 NETNSID := auto | POSITIVE-INT
-OPTIONS := { -all | -j[son] | -p[retty] | -b[atch] FILE|- | -force |
-             -n[etns] NAME | -h[elp] | -V[ersion] }
 
-Manage named network namespaces (/run/netns/NAME) like "ip netns": the
-same verbs, abbreviations, output and exit statuses.
+Manage named network namespaces (/run/netns/NAME) verb for verb like
+"ip netns": the same abbreviations, output and exit statuses.
+
+Options:
+  -all              delete, exec: act on every namespace
+  -j, -json         JSON output (list, list-id)
+  -p, -pretty       indent the JSON
+  -b, -batch FILE   run "netns VERB ..." lines from FILE ("-": stdin)
+  -force            in a batch, go on after a failed line
+  -n, -netns NAME   run inside the namespace NAME
+  -h, -help         print this help and exit
 `
 
 // cmd is one run of netns: the options, the streams, and what ip keeps

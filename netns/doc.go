@@ -51,7 +51,12 @@
 // unlink). List is in the directory's own order, as "ip netns list"
 // prints. Exec and Start give a command the environment of
 // "ip netns exec" (netns_switch): a private mount namespace with "/" made
-// rslave, a sysfs of the namespace on /sys and the EtcDir binds.
+// rslave, a sysfs of the namespace on /sys and the EtcDir binds. Attach
+// is netns_add for a process's namespace ("ip netns attach"). Identify and
+// PIDs match namespaces by device and inode, as "ip netns identify" and
+// "ip netns pids" do. IDConn reads and assigns nsids over rtnetlink
+// (RTM_GETNSID, RTM_NEWNSID), as "ip netns list", "set" and "list-id" do,
+// with the kernel's extended-ack explanations in *KernelError.
 //
 // # Beyond iproute2
 //
@@ -66,4 +71,8 @@
 //     capabilities (ExecOptions.Credential).
 //   - Delete removes stacked mounts in one call; (*NS).SetSysctl sets
 //     net.* sysctls inside a namespace.
+//   - Watch reports a name as added only once it is a usable namespace
+//     ("ip netns monitor" reports the placeholder, before the mount).
+//   - IDConn.NamedIDs pipelines the nsid lookups of many names on one
+//     socket.
 package netns

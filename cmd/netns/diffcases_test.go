@@ -92,6 +92,8 @@ var diffCases = []diffCase{
 	{name: "list/odd-names", setup: odd, cmd: "IP netns list"},
 	{name: "list/odd-names-json", setup: odd, cmd: "IP -j netns list"},
 	{name: "list/odd-names-pretty", setup: odd, cmd: "IP -j -p netns list"},
+	{name: "list/control-chars-json", setup: `ip netns add "$(printf 'c\001x')"; ip netns add "$(printf 'n\nl')"; ip netns add "$(printf 'd\177el')"`, cmd: "IP -j netns list"},
+	{name: "list/control-chars", setup: `ip netns add "$(printf 'c\001x')"; ip netns add "$(printf 'n\nl')"`, cmd: "IP netns list"},
 	{name: "list/longest-name", setup: "ip netns add $(printf '%0255d' 7)", cmd: "IP netns list"},
 	{name: "list/many", setup: many, cmd: "IP netns list"},
 	{name: "list/many-json", setup: many, cmd: "IP -j netns list"},

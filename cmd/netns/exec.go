@@ -2,10 +2,13 @@ package main
 
 import (
 	"errors"
+	"net/netip"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 
+	"github.com/setns/setns/internal/runas"
 	"github.com/setns/setns/netns"
 )
 
@@ -16,6 +19,10 @@ import (
 // if entering NAME fails, 1 if CMD cannot be executed. In a batch, or
 // with -all for every name, CMD runs as a child instead.
 func (c *cmd) exec(args []string) result {
+	args, r := c.execFlags(args)
+	if r.code != 0 {
+		return r
+	}
 	if c.opt.all {
 		return c.execAll(args)
 	}
@@ -37,7 +44,7 @@ func (c *cmd) exec(args []string) result {
 		return c.fail(1, "exec %q: %v", args[1], err)
 	}
 	c.out.Flush()
-	err = ns.Exec(prog, args[1:], os.Environ(), c.execOptions())
+	err = ns.Exec(prog, args[1:], c.execEnv(), c.execOptions())
 	return c.fail(execStatus(err), "%v", err)
 }
 
@@ -52,7 +59,54 @@ func execStatus(err error) int {
 }
 
 func (c *cmd) execOptions() *netns.ExecOptions {
-	return &netns.ExecOptions{Warn: c.warn}
+	o := &netns.ExecOptions{Warn: c.warn, DNS: c.execDNS}
+	if c.execUser != nil {
+		o.Credential = &c.execUser.Cred
+	}
+	return o
+}
+
+// execEnv is the command's environment: netns's own, or with --user the
+// one setns gives (runas.User.Env).
+func (c *cmd) execEnv() []string {
+	if c.execUser != nil {
+		return c.execUser.Env(os.Environ())
+	}
+	return os.Environ()
+}
+
+// execFlags takes exec's own options off the front of args: --user
+// USER[:GROUP] and --dns ADDR (repeatable; also --user=... and --dns=...).
+// ip netns exec has none, so without them exec is exactly ip's. A bad
+// value is a usage error (255), as ip's bad arguments are.
+func (c *cmd) execFlags(args []string) ([]string, result) {
+	c.execUser, c.execDNS = nil, nil
+	for len(args) > 0 {
+		opt, val, inline := strings.Cut(args[0], "=")
+		if opt != "--user" && opt != "--dns" {
+			break
+		}
+		if !inline {
+			if len(args) < 2 {
+				return nil, c.die(255, "exec: %s needs a value", opt)
+			}
+			val, args = args[1], args[1:]
+		}
+		args = args[1:]
+		if opt == "--dns" {
+			if _, err := netip.ParseAddr(val); err != nil {
+				return nil, c.die(255, "exec: --dns %q: not an IP address", val)
+			}
+			c.execDNS = append(c.execDNS, val)
+			continue
+		}
+		u, err := runas.Lookup(val)
+		if err != nil {
+			return nil, c.die(255, "exec: --user: %v", err)
+		}
+		c.execUser = u
+	}
+	return args, ok
 }
 
 // lookPath finds a command as execvp(3) does for ip: in $PATH unless it
@@ -106,7 +160,7 @@ func (c *cmd) execChild(name string, argv []string) result {
 	if err != nil {
 		return c.fail(1, "exec %q: %v", argv[0], err)
 	}
-	cmd := &exec.Cmd{Path: prog, Args: argv, Stdin: c.stdin, Stdout: c.stdout, Stderr: c.stderr}
+	cmd := &exec.Cmd{Path: prog, Args: argv, Env: c.execEnv(), Stdin: c.stdin, Stdout: c.stdout, Stderr: c.stderr}
 	c.out.Flush()
 	if err := ns.Start(cmd, c.execOptions()); err != nil {
 		return c.fail(1, "%v", err)

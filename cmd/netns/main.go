@@ -11,8 +11,9 @@
 //	netns [OPTIONS] [-all] delete [NAME]
 //	netns [OPTIONS] identify [PID]
 //	netns [OPTIONS] pids NAME
-//	netns [OPTIONS] [-all] exec [NAME] COMMAND [ARG]...
+//	netns [OPTIONS] [-all] exec [--user USER[:GROUP]] [--dns ADDR]... [NAME] COMMAND [ARG]...
 //	netns [OPTIONS] monitor
+//	netns [OPTIONS] doctor [--fix] [-j]
 //	netns [OPTIONS] list-id [target-nsid N] [nsid M]
 //	netns [OPTIONS] help
 //
@@ -24,6 +25,12 @@
 // is in the run directory's own order. exec runs COMMAND in the
 // environment "ip netns exec" gives (a private mount namespace, a fresh
 // /sys, /etc/netns/NAME bound over /etc) and replaces netns with it.
+//
+// doctor, not in ip, reports what in the run directory breaks "ip netns"
+// (placeholders of creates that never finished, junk files, bad symlinks,
+// directories, stacked mounts, names whose namespace lives only in another
+// mount namespace) and with --fix repairs what is safe to repair; it exits
+// 1 while problems remain. exec --user and --dns work as in setns.
 //
 // Deliberate differences from ip: monitor reports a name only once it is
 // a usable namespace, and flushes each line; -all delete goes on past a

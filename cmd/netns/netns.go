@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/setns/setns/internal/runas"
 	"github.com/setns/setns/netns"
 )
 
@@ -19,8 +20,9 @@ const usage = `Usage:	netns [OPTIONS] [list]
 	netns [OPTIONS] [-all] delete [NAME]
 	netns [OPTIONS] identify [PID]
 	netns [OPTIONS] pids NAME
-	netns [OPTIONS] [-all] exec [NAME] COMMAND [ARG]...
+	netns [OPTIONS] [-all] exec [EXEC-OPTIONS] [NAME] COMMAND [ARG]...
 	netns [OPTIONS] monitor
+	netns [OPTIONS] doctor [--fix] [-j]
 	netns help
 NETNSID := auto | POSITIVE-INT
 
@@ -29,12 +31,21 @@ Manage named network namespaces (/run/netns/NAME) verb for verb like
 
 Options:
   -all              delete, exec: act on every namespace
-  -j, -json         JSON output (list, list-id)
+  -j, -json         JSON output (list, list-id, doctor)
   -p, -pretty       indent the JSON
   -b, -batch FILE   run "netns VERB ..." lines from FILE ("-": stdin)
   -force            in a batch, go on after a failed line
   -n, -netns NAME   run inside the namespace NAME
   -h, -help         print this help and exit
+
+Exec options (none: exactly "ip netns exec"):
+  --user USER[:GROUP]  run COMMAND as USER, with no capabilities
+  --dns ADDR           give COMMAND a resolv.conf naming ADDR (repeatable)
+
+Doctor options:
+  --fix             remove placeholders, junk, bad symlinks and empty
+                    directories, unstack mounts; never a live namespace
+  -j                print the findings as JSON
 `
 
 // cmd is one run of netns: the options, the streams, and what ip keeps
@@ -47,7 +58,11 @@ type cmd struct {
 	stderr io.Writer
 	batch  bool // in a batch: exec forks, as ip does
 
-	conn    *netns.IDConn // dialed on first use; one per run
+	conn *netns.IDConn // dialed on first use; one per run
+	// exec's own options (--user, --dns), for the exec being run.
+	execUser *runas.User
+	execDNS  []string
+
 	names   nameCache
 	scanned []netns.NamedID // this verb's scan of the run directory, if any
 }
@@ -130,8 +145,9 @@ var verbs = []struct {
 	{[]string{"exec"}, false, (*cmd).exec},
 	{[]string{"monitor"}, false, (*cmd).monitor},
 	{[]string{"attach"}, false, (*cmd).attach},
-	// "doctor" (the everyday issue) goes here, last, so that every
-	// abbreviation ip accepts keeps its meaning ("d" stays delete).
+	// Ours, last, so that every abbreviation ip accepts keeps its
+	// meaning ("d" stays delete; "do" is doctor).
+	{[]string{"doctor"}, false, (*cmd).doctor},
 }
 
 // lookupVerb returns the index in verbs of the verb word selects, or -1.

@@ -21,6 +21,7 @@ func TestLookupVerb(t *testing.T) {
 		{"i", "identify"}, {"id", "identify"},
 		{"p", "pids"}, {"e", "exec"}, {"m", "monitor"},
 		{"at", "attach"}, {"attach", "attach"},
+		{"do", "doctor"}, {"doc", "doctor"}, {"doctor", "doctor"},
 		{"", ""}, {"x", ""}, {"LIST", ""}, {"lists", ""}, {"adds", ""}, {"list-ids", ""},
 	} {
 		got := ""

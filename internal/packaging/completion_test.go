@@ -129,16 +129,12 @@ func TestCompletionOptions(t *testing.T) {
 		{[]string{"netns", "doctor", "-"}},
 	} {
 		name := c.words[0]
-		if !haveCommand(name) {
-			t.Logf("cmd/%s is not in this tree yet: not checking %q", name, c.words)
-			continue
-		}
 		out, err := exec.Command(filepath.Join(build, name), "-h").Output()
 		if err != nil {
 			t.Fatalf("%s -h: %v", name, err)
 		}
 		help := helpOptions(string(out))
-		got := withoutPending(name, help, bashComplete(t, bash, c.words...))
+		got := bashComplete(t, bash, c.words...)
 		for _, o := range got {
 			if !slices.Contains(help, o) {
 				t.Errorf("%q<TAB> offers %s, which %s -h does not list", strings.Join(c.words, " "), o, name)

@@ -30,20 +30,6 @@ func commands(t *testing.T) []string {
 	return names
 }
 
-// haveCommand reports whether cmd/NAME exists in this tree. cmd/netns comes
-// from another branch; until it is merged, checks of netns are skipped.
-func haveCommand(name string) bool {
-	_, err := os.Stat(filepath.Join(root, "cmd", name, "main.go"))
-	return err == nil
-}
-
-func requireCommand(t *testing.T, name string) {
-	t.Helper()
-	if !haveCommand(name) {
-		t.Skipf("cmd/%s is not in this tree yet", name)
-	}
-}
-
 // goCmd is the go command that runs these tests: go test puts its own
 // GOROOT/bin first in PATH.
 func goCmd() string {

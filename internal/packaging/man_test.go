@@ -54,7 +54,6 @@ func TestOptionsAgree(t *testing.T) {
 	}
 	for name, page := range manPages {
 		t.Run(name, func(t *testing.T) {
-			requireCommand(t, name)
 			out, err := exec.Command(filepath.Join(build, name), "-h").Output()
 			if err != nil {
 				t.Fatalf("%s -h: %v", name, err)
@@ -67,40 +66,14 @@ func TestOptionsAgree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			compare(t, name+" -h", help, "man/"+page+".md", withoutPending(name, help, manOptions(string(src))))
+			compare(t, name+" -h", help, "man/"+page+".md", manOptions(string(src)))
 			doc, err := readmeOptions(string(readme), name)
-			if err != nil && name == "netns" && !strings.Contains(string(readme), "\n### netns") {
-				// The netns section of README.md comes with cmd/netns's
-				// merge (its branch hands over the text; README.md is
-				// edited on main only).
-				t.Logf("%v: not checked until README.md documents netns", err)
-				return
-			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			compare(t, name+" -h", help, "README.md", withoutPending(name, help, doc))
+			compare(t, name+" -h", help, "README.md", doc)
 		})
 	}
-}
-
-// pending lists options the documentation already describes for features
-// of a command that arrive after the command itself: netns doctor and
-// netns exec --user and --dns (the everyday issue). Until the command's
-// -h lists any of them, they are not required of it.
-var pending = map[string][]string{"netns": {"--fix", "--user", "--dns"}}
-
-// withoutPending drops name's pending options from documented unless help
-// (the options name -h lists) has one of them.
-func withoutPending(name string, help, documented []string) []string {
-	for _, o := range pending[name] {
-		if slices.Contains(help, o) {
-			return documented
-		}
-	}
-	return slices.DeleteFunc(slices.Clone(documented), func(o string) bool {
-		return slices.Contains(pending[name], o)
-	})
 }
 
 func compare(t *testing.T, what string, want []string, where string, got []string) {

@@ -21,7 +21,6 @@ import (
 func TestSystemdUnit(t *testing.T) {
 	t.Parallel()
 	analyze := lookTool(t, "systemd-analyze", "systemd")
-	requireCommand(t, "netns") // ExecStart= runs it
 	prefix := t.TempDir()
 	runMake(t, build(t), "PREFIX="+prefix, "install")
 	units := filepath.Join(prefix, "lib", "systemd", "system")

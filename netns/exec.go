@@ -65,8 +65,7 @@ func (ns *NS) Exec(path string, argv, env []string, opts *ExecOptions) error {
 // that is thrown away afterwards. Use cmd.Wait as usual.
 func (ns *NS) Start(cmd *exec.Cmd, opts *ExecOptions) error {
 	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
+	goLocked(func() {
 		// Never unlocked: this thread's namespaces (and, after
 		// unshare(CLONE_NEWNS), its fs_struct) are no longer the process's,
 		// so it must die with this goroutine.
@@ -75,7 +74,7 @@ func (ns *NS) Start(cmd *exec.Cmd, opts *ExecOptions) error {
 			return
 		}
 		done <- cmd.Start()
-	}()
+	})
 	return <-done
 }
 

@@ -66,3 +66,18 @@ func TestCurrentIsProcessNamespace(t *testing.T) {
 		t.Error("Current differs from /proc/self/ns/net outside Do")
 	}
 }
+
+// TestStartKeepsMainThread: Start never leaves the main thread (whose
+// namespaces /proc/PID/ns shows) in the namespace, even when its private
+// goroutine is scheduled there.
+func TestStartKeepsMainThread(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	_, name := nstest.NewNamed(t)
+	self, _ := os.Executable()
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), "NETNS_TEST_START="+name)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("%v: %s", err, out)
+	}
+}

@@ -405,3 +405,7 @@ func waitEvents(events, mounts, waker int, timeout time.Duration) (woken bool, e
 		return fds[1].Revents != 0, nil
 	}
 }
+
+// onMainThread reports whether the calling thread is the process's main
+// thread (its thread id is the process id).
+func onMainThread() bool { return unix.Gettid() == unix.Getpid() }

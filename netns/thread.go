@@ -24,8 +24,7 @@ type threadResult struct {
 // belong to threads, and /proc/self names the main thread's.
 func onPrivateThread(body func() error) error {
 	done := make(chan threadResult, 1)
-	go func() {
-		runtime.LockOSThread()
+	goLocked(func() {
 		home, err := openFollow("/proc/thread-self/ns/net")
 		if err != nil {
 			runtime.UnlockOSThread()
@@ -40,7 +39,7 @@ func onPrivateThread(body func() error) error {
 		}
 		done <- r
 		// Returning while locked (restore failed) terminates the thread.
-	}()
+	})
 	r := <-done
 	if r.panicked {
 		panic(r.panicVal)
@@ -56,4 +55,31 @@ func runGuarded(body func() error) (r threadResult) {
 		}
 	}()
 	return threadResult{err: body()}
+}
+
+// goLocked runs body on a new goroutine locked to an OS thread that is not
+// the main thread. body returns with the thread still locked, to have it
+// destroyed, or unlocks it first when it leaves the thread as it found it.
+//
+// The main thread is avoided because it is special twice over: its
+// namespaces are the ones /proc/PID/ns shows for the whole process, and
+// the runtime never lets it exit (a goroutine that ends locked to it
+// wedges it instead), so a tainted main thread would stay tainted. If the
+// new goroutine lands on it, it keeps it locked, and so busy, while a
+// second goroutine, which then cannot be scheduled there, does the work.
+func goLocked(body func()) {
+	go func() {
+		runtime.LockOSThread()
+		if !onMainThread() {
+			body()
+			return
+		}
+		done := make(chan struct{})
+		goLocked(func() {
+			defer close(done)
+			body()
+		})
+		<-done
+		runtime.UnlockOSThread()
+	}()
 }

@@ -26,7 +26,7 @@ INSTALLED := $(addprefix $(BINDIR)/,$(CMDS)) \
 	$(addprefix $(ZSHCOMPDIR)/,$(notdir $(wildcard contrib/zsh/_*))) \
 	$(UNITDIR)/netns@.service
 
-.PHONY: all man test lint bench install uninstall clean
+.PHONY: all man test lint bench bench-smoke install uninstall clean
 
 all: $(addprefix $(BUILD)/,$(CMDS)) man
 
@@ -69,6 +69,19 @@ install: all
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+
+# bench: the library's Go benchmarks, then the whole-process comparison with
+# ip(8) and nsenter(1) (bench/, see BENCHMARKS.md). Needs root; not part of
+# `make test`. bench-smoke is a quick run of both (about 10 s).
+bench: all
+	@[ "$$(id -u)" = 0 ] || { echo "make bench needs root: sudo make bench"; exit 1; }
+	$(GO) test -run '^$$' -bench . -benchmem ./netns/
+	$(GO) run ./bench -setns $(BUILD)/setns -netns $(BUILD)/netns
+
+bench-smoke: all
+	@[ "$$(id -u)" = 0 ] || { echo "make bench-smoke needs root: sudo make bench-smoke"; exit 1; }
+	$(GO) test -run '^$$' -bench . -benchtime 200ms ./netns/
+	$(GO) run ./bench -smoke -setns $(BUILD)/setns -netns $(BUILD)/netns
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/setns/setns/netns"
+)
+
+// name is the namespace the enter comparisons use; fillers make up the
+// count for the "1000 present" cases.
+const (
+	name   = "bench"
+	filler = "fill-"
+)
+
+func compareAll(c *config) int {
+	fmt.Printf("# bench %s\n# %s, %s, %s\n\n", strings.Join(os.Args[1:], " "), machine(), runtime.Version(), time.Now().UTC().Format(time.DateOnly))
+	fmt.Println("| comparison | pairs | ours (median) | theirs (median) | ratio ours/theirs (median of pairs) | goal |")
+	fmt.Println("|---|---|---|---|---|---|")
+	failed := false
+	var notes []string
+	for _, cmp := range comparisons(c) {
+		if c.only != "" && !strings.Contains(cmp.key, c.only) {
+			continue
+		}
+		if cmp.pairs == 0 {
+			notes = append(notes, fmt.Sprintf("skipped %q: %s not built (run make after the netns command lands)", cmp.title, "build/netns"))
+			continue
+		}
+		r, err := measure(&cmp)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", cmp.title, err)
+			failed = true
+			continue
+		}
+		mark := ""
+		if float64(r.ratio)/1e6 > cmp.goal {
+			mark = " (missed)"
+		}
+		fmt.Printf("| %s | %d | %s | %s | **%.2f** | ≤ %.2f%s |\n",
+			cmp.title, r.pairs, ms(r.ours), ms(r.theirs), float64(r.ratio)/1e6, cmp.goal, mark)
+	}
+	if len(notes) > 0 {
+		fmt.Println()
+	}
+	for _, n := range notes {
+		fmt.Println("Note:", n)
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+func comparisons(c *config) []comparison {
+	at := func(n int) func(int) error { return func(int) error { return population(n) } }
+	enter := func(key string, n int) comparison {
+		return comparison{
+			key: key, title: fmt.Sprintf("`setns NAME true` vs `ip netns exec NAME true`, %d present", n),
+			goal: map[bool]float64{true: 0.90, false: 1.00}[n == 1], pairs: c.enterPairs,
+			ours:   side{prep: at(n), steps: run1(c.setns, name, "true")},
+			theirs: side{steps: run1("ip", "netns", "exec", name, "true")},
+		}
+	}
+	netnsPairs := func(p int) int {
+		if c.netns == "" {
+			return 0
+		}
+		return p
+	}
+	batch := func(prefix string, lines func(string) string) func(int) error {
+		return func(int) error {
+			if err := population(1); err != nil {
+				return err
+			}
+			var b strings.Builder
+			for i := range c.mass {
+				b.WriteString(lines(fmt.Sprintf("%s%d", prefix, i)) + "\n")
+			}
+			return os.WriteFile("/run/bench-"+prefix, []byte(b.String()), 0o644)
+		}
+	}
+	return []comparison{
+		enter("enter-1", 1),
+		{
+			key: "bare", title: "`setns --bare NAME true` vs `nsenter --net=/run/netns/NAME true`",
+			goal: 1.10, pairs: c.enterPairs,
+			ours:   side{prep: at(1), steps: run1(c.setns, "--bare", name, "true")},
+			theirs: side{steps: run1("nsenter", "--net="+netns.RunDir+"/"+name, "true")},
+		},
+		{
+			key: "create", title: "`setns NEW true` vs `ip netns add NEW` + `ip netns exec NEW true`",
+			goal: 0.60, pairs: c.createPairs,
+			ours: side{prep: at(1), steps: func(i int) [][]string {
+				return [][]string{{c.setns, fmt.Sprintf("new-a%d", i), "true"}}
+			}},
+			theirs: side{steps: func(i int) [][]string {
+				n := fmt.Sprintf("new-b%d", i)
+				return [][]string{{"ip", "netns", "add", n}, {"ip", "netns", "exec", n, "true"}}
+			}},
+			cleanup: func() error { return population(1) },
+		},
+		enter("enter-1000", c.mass),
+		{
+			key: "list", title: fmt.Sprintf("`netns list` vs `ip netns list`, %d present", c.mass),
+			goal: 0.30, pairs: netnsPairs(c.listPairs),
+			ours:   side{prep: at(c.mass), steps: run1(c.netns, "list")},
+			theirs: side{steps: run1("ip", "netns", "list")},
+		},
+		{
+			key: "batch", title: fmt.Sprintf("`netns -batch FILE` vs `ip -batch FILE`, %d adds", c.mass),
+			goal: 0.67, pairs: netnsPairs(c.massPairs),
+			ours: side{
+				prep:  batch("ba", func(n string) string { return "add " + n }),
+				steps: run1(c.netns, "-batch", "/run/bench-ba"),
+			},
+			theirs: side{
+				prep:  batch("bb", func(n string) string { return "netns add " + n }),
+				steps: run1("ip", "-batch", "/run/bench-bb"),
+			},
+		},
+		{
+			key: "delete", title: fmt.Sprintf("`netns -all delete` vs `ip -all netns delete`, %d present", c.mass),
+			goal: 1.00, pairs: netnsPairs(c.massPairs),
+			ours:   side{prep: at(c.mass), steps: run1(c.netns, "-all", "delete")},
+			theirs: side{prep: at(c.mass), steps: run1("ip", "-all", "netns", "delete")},
+		},
+	}
+}
+
+// run1 is a side of one command, the same every time.
+func run1(argv ...string) func(int) [][]string {
+	return func(int) [][]string { return [][]string{argv} }
+}
+
+// population makes the run dir hold exactly NAME plus n-1 fillers, and
+// nothing else. After deleting many namespaces it waits for the kernel,
+// which frees them asynchronously (about 0.3 ms of CPU each), so that
+// work does not land in the next measurement.
+func population(n int) error {
+	names, err := netns.List()
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{name: true}
+	for i := range n - 1 {
+		want[fmt.Sprintf("%s%d", filler, i)] = true
+	}
+	deleted := 0
+	for _, e := range names {
+		if want[e] {
+			delete(want, e)
+			continue
+		}
+		if err := netns.Delete(e); err != nil {
+			return err
+		}
+		deleted++
+	}
+	for e := range want {
+		ns, err := netns.Create(e, nil)
+		if err != nil {
+			return err
+		}
+		ns.Close()
+	}
+	if deleted > 0 {
+		time.Sleep(time.Duration(deleted) * 400 * time.Microsecond)
+	}
+	return nil
+}

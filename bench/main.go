@@ -1,0 +1,152 @@
+// Bench compares whole-process times of setns and netns with ip(8) and
+// nsenter(1): each comparison runs its two commands alternately (A B A B
+// ...) in one go and prints, per comparison, the median of the per-pair
+// ratios A/B and the median time of each side.
+//
+// It must run as root. It re-executes itself in a private mount namespace
+// with a fresh tmpfs on /run, so the namespaces it makes live in that
+// tmpfs's netns directory, never in the host's run dir, and vanish with
+// the mount namespace when it exits. `make bench` and `make bench-smoke`
+// run it:
+//
+//	go run ./bench -setns build/setns -netns build/netns [-smoke]
+//
+// The comparisons that need build/netns are skipped, with a note, when
+// that file does not exist.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+)
+
+// sandboxEnv marks the re-executed copy that runs inside the sandbox.
+const sandboxEnv = "SETNS_BENCH_SANDBOX"
+
+type config struct {
+	setns, netns string // absolute paths; netns "" when not built
+	enterPairs   int    // pairs for the enter comparisons
+	createPairs  int    // pairs for setns NEW vs ip netns add + exec
+	listPairs    int    // pairs for list at 1000
+	massPairs    int    // pairs for batch create and -all delete of 1000
+	mass         int    // namespaces for the "1000" comparisons
+	only         string // run only comparisons whose key contains this
+}
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	var c config
+	smoke := flag.Bool("smoke", false, "a quick run (about 10 s) with few pairs")
+	flag.StringVar(&c.setns, "setns", "build/setns", "setns binary")
+	flag.StringVar(&c.netns, "netns", "build/netns", "netns binary (comparisons skipped if missing)")
+	flag.IntVar(&c.enterPairs, "pairs", 300, "pairs for the enter comparisons")
+	flag.IntVar(&c.mass, "n", 1000, "namespaces present for the mass comparisons")
+	flag.StringVar(&c.only, "only", "", "run only comparisons whose key contains this string")
+	flag.Parse()
+	c.createPairs, c.listPairs, c.massPairs = c.enterPairs/2, c.enterPairs/6, 7
+	if *smoke {
+		c.enterPairs, c.createPairs, c.listPairs, c.massPairs = 100, 40, 20, 1
+	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "bench: needs root (it creates network namespaces)")
+		return 1
+	}
+	var err error
+	if c.setns, err = filepath.Abs(c.setns); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	if _, err := os.Stat(c.setns); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v (run make first)\n", err)
+		return 1
+	}
+	if c.netns, _ = filepath.Abs(c.netns); !isFile(c.netns) {
+		c.netns = ""
+	}
+	if os.Getenv(sandboxEnv) != "1" {
+		return reexec()
+	}
+	if err := sandbox(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: sandbox:", err)
+		return 1
+	}
+	return compareAll(&c)
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// reexec runs this program again in a new mount namespace; Go's
+// fork makes "/" recursively private there, so nothing mounted inside
+// propagates back to the host.
+func reexec() int {
+	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
+	cmd.Env = append(os.Environ(), sandboxEnv+"=1")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS, Pdeathsig: syscall.SIGKILL}
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: re-exec in a private mount namespace:", err)
+		return 1
+	}
+	return 0
+}
+
+// sandbox puts a fresh tmpfs on /run (a typical host's /run is tmpfs), so
+// the run dir starts empty and is ours alone, and an empty tmpfs on
+// /etc/netns if that directory exists, so the host's per-namespace files
+// play no part.
+func sandbox() error {
+	if err := syscall.Mount("bench-run", "/run", "tmpfs", 0, "mode=0755"); err != nil {
+		return fmt.Errorf("tmpfs on /run: %w", err)
+	}
+	if isDir("/etc/netns") {
+		if err := syscall.Mount("bench-etc-netns", "/etc/netns", "tmpfs", 0, "mode=0755"); err != nil {
+			return fmt.Errorf("tmpfs on /etc/netns: %w", err)
+		}
+	}
+	return nil
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// machine describes where the figures come from.
+func machine() string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	var u syscall.Utsname
+	syscall.Uname(&u)
+	rel := make([]byte, 0, len(u.Release))
+	for _, c := range u.Release {
+		if c == 0 {
+			break
+		}
+		rel = append(rel, byte(c))
+	}
+	ip, _ := exec.Command("ip", "-V").Output()
+	return fmt.Sprintf("%d CPUs (%s), kernel %s, %s", runtime.NumCPU(), cpu, rel, strings.TrimSpace(string(ip)))
+}

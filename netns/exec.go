@@ -164,8 +164,8 @@ func (ns *NS) setupDNS(opts *ExecOptions) error {
 // submounts over to it.
 func remountSys(source string, opts *ExecOptions) error {
 	var keep []keptMount
-	if mounts, err := readMountinfo(); err == nil {
-		for _, p := range submounts(mounts, "/sys") {
+	if points, err := mountsBelow("/sys"); err == nil {
+		for _, p := range points {
 			fd, err := cloneTree(p)
 			if err != nil {
 				opts.warn(fmt.Errorf("keep %s: %w", p, err))

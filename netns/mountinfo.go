@@ -15,6 +15,20 @@ type mountEntry struct {
 	point      string
 }
 
+// mountsBelow returns the mount points directly below the top mount at dir,
+// in mount order: from the kernel's listmount(2) where it has it, else
+// from the calling thread's mountinfo.
+func mountsBelow(dir string) ([]string, error) {
+	if points, err := listSubmounts(dir); err == nil {
+		return points, nil
+	}
+	mounts, err := readMountinfo()
+	if err != nil {
+		return nil, err
+	}
+	return submounts(mounts, dir), nil
+}
+
 // readMountinfo parses the calling thread's mount table.
 func readMountinfo() ([]mountEntry, error) {
 	data, err := os.ReadFile("/proc/thread-self/mountinfo")

@@ -5,6 +5,7 @@ package netns
 // it: no other file of the module imports golang.org/x/sys/unix.
 
 import (
+	"encoding/binary"
 	"os"
 	"time"
 	"unsafe"
@@ -405,3 +406,105 @@ func waitEvents(events, mounts, waker int, timeout time.Duration) (woken bool, e
 // onMainThread reports whether the calling thread is the process's main
 // thread (its thread id is the process id).
 func onMainThread() bool { return unix.Gettid() == unix.Getpid() }
+
+// Used for performance.
+
+// listmount(2) and statmount(2) (Linux 6.8) ABI, from <linux/mount.h>,
+// which x/sys does not wrap yet.
+const (
+	mntIDReqSizeVer0    = 24   // sizeof(struct mnt_id_req) version 0
+	statmountMntBasic   = 0x02 // STATMOUNT_MNT_BASIC
+	statmountMntPoint   = 0x10 // STATMOUNT_MNT_POINT
+	statmountStrOffset  = 512  // offsetof(struct statmount, str)
+	statmountMaskOffset = 8    // offsetof(struct statmount, mask)
+	statmountParentAt   = 48   // offsetof(struct statmount, mnt_parent_id)
+	statmountMntPointAt = 108  // offsetof(struct statmount, mnt_point)
+)
+
+// mntIDReq is struct mnt_id_req, version 0.
+type mntIDReq struct {
+	size  uint32
+	spare uint32
+	mntID uint64
+	param uint64
+}
+
+// listSubmounts returns the mount points of the mounts directly below the
+// top mount at dir (its children), in mount order, like submounts over
+// mountinfo does.
+// It asks the kernel with statx, listmount and statmount, which cost a few
+// microseconds where reading /proc/thread-self/mountinfo costs about a
+// millisecond once a thousand namespaces are mounted. When dir is not a
+// mount point it returns nothing. It fails with ENOSYS (or another errno)
+// on kernels before 6.8; callers then fall back to mountinfo.
+func listSubmounts(dir string) ([]string, error) {
+	var stx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, dir, 0, unix.STATX_MNT_ID_UNIQUE, &stx); err != nil {
+		return nil, err
+	}
+	if stx.Mask&unix.STATX_MNT_ID_UNIQUE == 0 || stx.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT == 0 {
+		return nil, unix.ENOSYS
+	}
+	if stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT == 0 {
+		return nil, nil
+	}
+	var ids []uint64
+	var buf [64]uint64
+	req := mntIDReq{size: mntIDReqSizeVer0, mntID: stx.Mnt_id}
+	for {
+		n, _, errno := unix.Syscall6(unix.SYS_LISTMOUNT, uintptr(unsafe.Pointer(&req)),
+			uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0, 0)
+		if errno != 0 {
+			return nil, errno
+		}
+		ids = append(ids, buf[:n]...)
+		if int(n) < len(buf) {
+			break
+		}
+		req.param = buf[n-1] // continue after the last one
+	}
+	// listmount lists every mount below, at any depth; keep the children.
+	var points []string
+	sm := make([]byte, statmountStrOffset+4096)
+	for _, id := range ids {
+		parent, p, err := statmountPoint(id, sm)
+		if err != nil {
+			return nil, err
+		}
+		if parent == stx.Mnt_id {
+			points = append(points, p)
+		}
+	}
+	return points, nil
+}
+
+// statmountPoint returns the parent's unique id and the mount point of
+// the mount with unique id, using buf as scratch space.
+func statmountPoint(id uint64, buf []byte) (parent uint64, point string, err error) {
+	const want = statmountMntBasic | statmountMntPoint
+	req := mntIDReq{size: mntIDReqSizeVer0, mntID: id, param: want}
+	for {
+		_, _, errno := unix.Syscall6(unix.SYS_STATMOUNT, uintptr(unsafe.Pointer(&req)),
+			uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0, 0)
+		if errno == unix.EOVERFLOW && len(buf) < 1<<20 {
+			buf = make([]byte, 2*len(buf))
+			continue
+		}
+		if errno != 0 {
+			return 0, "", errno
+		}
+		break
+	}
+	if binary.NativeEndian.Uint64(buf[statmountMaskOffset:])&want != want {
+		return 0, "", unix.ENOSYS
+	}
+	off := statmountStrOffset + int(binary.NativeEndian.Uint32(buf[statmountMntPointAt:]))
+	if off >= len(buf) {
+		return 0, "", unix.EINVAL
+	}
+	end := off
+	for end < len(buf) && buf[end] != 0 {
+		end++
+	}
+	return binary.NativeEndian.Uint64(buf[statmountParentAt:]), string(buf[off:end]), nil
+}

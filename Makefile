@@ -44,6 +44,19 @@ $(BUILD)/man/%: man/%.md go.mod
 	$(GO) tool go-md2man -in $< | sed -e '/^\.nh$$/d' -e '/^\.TH /a .nr HY 0' -e '/^\.TH /a .nh' >$@.tmp
 	@mv $@.tmp $@
 
+# setns links in its C fast path (cmd/setns/fastpath.c, a constructor that
+# enters the namespace before the Go runtime starts) when a C compiler is
+# there: static, so no dynamic loader runs either, and with Go's own user
+# and DNS code (osusergo, netgo), as in the CGO_ENABLED=0 build. Without
+# gcc, or with SETNS_CGO=0, setns is pure Go and does the same work.
+SETNS_CGO ?= $(if $(shell command -v gcc 2>/dev/null),1,0)
+ifeq ($(SETNS_CGO),1)
+$(BUILD)/setns: $(GOSRC) $(wildcard cmd/setns/*.c cmd/setns/*.h)
+	CGO_ENABLED=1 $(GO) build -trimpath -tags netgo,osusergo \
+	  -ldflags='-s -linkmode=external -extldflags=-static' -o $@ ./cmd/setns
+	@touch $@
+endif
+
 # lint: formatting, vet, staticcheck (pinned in go.mod), and the rule that
 # raw system calls live only in netns/sys_linux.go.
 lint:

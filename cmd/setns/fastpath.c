@@ -1,0 +1,390 @@
+//go:build cgo && linux
+
+// The fast path of setns: a C constructor that enters the namespace and
+// executes COMMAND before the Go runtime starts, the way runc's nsexec
+// does, because Go's start-up (about 0.6 ms) is most of the time setns
+// takes. It is strictly an accelerator for the plain cases
+//
+//	setns NAME COMMAND [ARG]...
+//	setns --bare NAME COMMAND [ARG]...
+//
+// with NAME an existing namespace in /run/netns. It checks everything it
+// can before it changes any state and returns to the Go path (which then
+// does the whole job and reports any error) on anything else: other
+// options, a missing, invalid or placeholder NAME, a COMMAND it cannot
+// resolve exactly as exec.LookPath would, an /etc/netns/NAME directory, a
+// resolv.conf that may name only loopback resolvers (the Go path's
+// FixLoopbackDNS), or SETNS_NO_FASTPATH set in the environment.
+//
+// The steps are those of netns.(*NS).Exec with the options the Go path
+// uses (see netns/exec.go, enterMounts and remountSys), in the same order
+// and with the same arguments, and the environment is the Go path's:
+// os.Environ() with NETNS_NAME=NAME. If a step fails after the state has
+// changed, it also returns to the Go path: setns(2) into the namespace the
+// thread is already in changes nothing, and unshare(CLONE_NEWNS) makes a
+// fresh copy of the mount namespace, so the Go path applies its steps again
+// and prints the same error. The only messages printed here are the Go
+// path's warnings for /sys submounts that cannot be kept, in its words.
+//
+// TestFastPathMatchesGoPath runs both paths and compares what COMMAND sees.
+// Raw system calls live in netns/sys_linux.go for Go code; this file is the
+// one exception, as it runs before there is any Go.
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fastpath_errno.h"
+
+// Must equal netns.RunDir and netns.EtcDir (checked by a test).
+#define RUN_DIR "/run/netns"
+#define ETC_DIR "/etc/netns"
+#define NSFS_MAGIC_ 0x6e736673
+#define MAX_NAME 255
+#define MAX_KEEP 32
+
+// The kernel ABI of statx (mount ids), open_tree, move_mount, listmount and
+// statmount, for C libraries that predate them.
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x4000U
+#endif
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x2000
+#endif
+#define OPEN_TREE_CLONE_ 1
+#define MOVE_MOUNT_F_EMPTY_PATH_ 0x4
+#define STATMOUNT_MNT_BASIC_ 0x2
+#define STATMOUNT_MNT_POINT_ 0x10
+#define SYS_open_tree_ 428
+#define SYS_move_mount_ 429
+#define SYS_statmount_ 457
+#define SYS_listmount_ 458
+
+struct mnt_id_req_ {
+	uint32_t size, spare;
+	uint64_t mnt_id, param;
+};
+
+// The parts of struct statmount read here; strings start at offset 512.
+struct statmount_head_ {
+	uint32_t size, mnt_opts;
+	uint64_t mask;
+	uint32_t sb_dev_major, sb_dev_minor;
+	uint64_t sb_magic;
+	uint32_t sb_flags, fs_type;
+	uint64_t mnt_id, mnt_parent_id;
+	uint32_t mnt_id_old, mnt_parent_id_old;
+	uint64_t mnt_attr, mnt_propagation, mnt_peer_group, mnt_master, propagate_from;
+	uint32_t mnt_root, mnt_point;
+};
+
+// valid_name is netns.ValidName, plus: it must not look like an option.
+static int valid_name(const char *n)
+{
+	size_t len = strlen(n);
+	return len > 0 && len <= MAX_NAME && n[0] != '-' && !strchr(n, '/') &&
+	       strcmp(n, ".") != 0 && strcmp(n, "..") != 0;
+}
+
+// find_executable is os/exec's findExecutable: 0 if path can be run.
+static int find_executable(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || S_ISDIR(st.st_mode))
+		return -1;
+	if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0)
+		return 0;
+	if ((errno == ENOSYS || errno == EPERM) && (st.st_mode & 0111))
+		return 0;
+	return -1;
+}
+
+// clean_dir reports whether dir is an absolute path that filepath.Join
+// would leave as it is (so that dir + "/" + file is what Join returns).
+static int clean_dir(const char *d)
+{
+	size_t n = strlen(d);
+	if (n < 2 || d[0] != '/' || d[n - 1] == '/')
+		return 0;
+	return !strstr(d, "//") && !strstr(d, "/./") && !strstr(d, "/../") &&
+	       !(n >= 2 && strcmp(d + n - 2, "/.") == 0) &&
+	       !(n >= 3 && strcmp(d + n - 3, "/..") == 0);
+}
+
+// first_env is os.Getenv: the first entry for key.
+static const char *first_env(char **envp, const char *key)
+{
+	size_t k = strlen(key);
+	for (char **e = envp; *e; e++)
+		if (strncmp(*e, key, k) == 0 && (*e)[k] == '=')
+			return *e + k + 1;
+	return NULL;
+}
+
+// look_path is exec.LookPath for the cases it can decide alone: an
+// absolute path, or a name found in an absolute, clean PATH directory.
+// It returns NULL (the Go path decides) for everything else.
+static char *look_path(const char *file, char **envp)
+{
+	static char buf[4096];
+	if (file[0] == '/')
+		return find_executable(file) == 0 ? (char *)file : NULL;
+	if (!file[0] || strchr(file, '/') || !strcmp(file, ".") || !strcmp(file, ".."))
+		return NULL;
+	const char *path = first_env(envp, "PATH");
+	if (!path || !*path)
+		return NULL;
+	while (1) {
+		const char *end = strchrnul(path, ':');
+		size_t n = end - path;
+		if (n + 1 + strlen(file) + 1 > sizeof buf)
+			return NULL;
+		memcpy(buf, path, n);
+		buf[n] = 0;
+		if (!clean_dir(buf))
+			return NULL; // "", relative, "/" or unclean: leave it to Go
+		buf[n] = '/';
+		strcpy(buf + n + 1, file);
+		if (find_executable(buf) == 0)
+			return buf;
+		if (!*end)
+			return NULL;
+		path = end + 1;
+	}
+}
+
+// simple_ip classifies a resolv.conf address the way netip.ParseAddr and
+// Addr.IsLoopback would: 1 loopback, 0 not loopback, -1 not sure.
+static int simple_ip(const char *a)
+{
+	int dots = 0, v = -1, first = -1;
+	for (const char *p = a;; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (v == 0 && p[-1] == '0')
+				return -1; // leading zero: netip refuses
+			v = (v < 0 ? 0 : v * 10) + (*p - '0');
+			if (v > 255)
+				return -1;
+		} else if ((*p == '.' || !*p) && v >= 0) {
+			if (first < 0)
+				first = v;
+			if (!*p)
+				break;
+			dots++, v = -1;
+		} else {
+			return -1; // IPv6 or junk: not decided here
+		}
+	}
+	if (dots != 3)
+		return -1;
+	return first == 127;
+}
+
+// resolv_plain reports whether the Go path's FixLoopbackDNS would leave
+// /etc/resolv.conf alone without a word: the file cannot be read, or it
+// names no servers, or it names one that is surely not loopback. Anything
+// it is not sure about returns 0.
+static int resolv_plain(void)
+{
+	static char buf[16384];
+	int fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1; // os.ReadFile fails: nothing to fix
+	size_t n = 0;
+	ssize_t r;
+	while ((r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+		n += r;
+	close(fd);
+	if (r < 0 || n == sizeof buf - 1)
+		return 0; // Go reads what it cannot here; let it decide
+	buf[n] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == 0 || (unsigned char)buf[i] >= 0x80)
+			return 0; // strings.Fields knows Unicode spaces
+	int servers = 0, plain = 0;
+	for (char *line = buf, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		char *save, *f0 = strtok_r(line, " \t\r\v\f", &save);
+		char *f1 = f0 ? strtok_r(NULL, " \t\r\v\f", &save) : NULL;
+		if (!f0 || !f1 || strcmp(f0, "nameserver") != 0)
+			continue;
+		int c = simple_ip(f1);
+		if (c < 0)
+			return 0;
+		servers++;
+		plain |= c == 0;
+	}
+	return servers == 0 || plain;
+}
+
+// go_env is os.Environ() with NETNS_NAME=name: empty entries and later
+// duplicates of a key are dropped (syscall.copyenv), NETNS_NAME removed
+// and appended (withName in setns.go).
+static char **go_env(char **envp, const char *name)
+{
+	size_t n = 0;
+	while (envp[n])
+		n++;
+	char **out = calloc(n + 2, sizeof *out);
+	char *nn = malloc(sizeof "NETNS_NAME=" + strlen(name));
+	if (!out || !nn)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *e = envp[i], *eq = strchr(e, '=');
+		if (!*e || strncmp(e, "NETNS_NAME=", 11) == 0)
+			continue;
+		int dup = 0;
+		for (size_t j = 0; eq && j < i && !dup; j++)
+			dup = strncmp(envp[j], e, eq - e + 1) == 0;
+		if (!dup)
+			out[k++] = (char *)e;
+	}
+	strcpy(nn, "NETNS_NAME=");
+	strcat(nn, name);
+	out[k] = nn;
+	return out;
+}
+
+// sys_submounts lists the mounts directly below the top mount at /sys, as
+// netns.listSubmounts does. It returns -1 if the kernel cannot tell.
+static int sys_submounts(char paths[][4096], int max)
+{
+	struct statx stx;
+	if (statx(AT_FDCWD, "/sys", 0, STATX_MNT_ID_UNIQUE, &stx) != 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID_UNIQUE) ||
+	    !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return -1;
+	if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+		return 0;
+	uint64_t ids[256];
+	struct mnt_id_req_ req = {.size = 24, .mnt_id = stx.stx_mnt_id};
+	long n = syscall(SYS_listmount_, &req, ids, 256, 0);
+	if (n < 0 || n == 256)
+		return -1;
+	static char sm[512 + 8192];
+	int found = 0;
+	for (long i = 0; i < n; i++) {
+		struct mnt_id_req_ r = {.size = 24, .mnt_id = ids[i],
+					.param = STATMOUNT_MNT_BASIC_ | STATMOUNT_MNT_POINT_};
+		if (syscall(SYS_statmount_, &r, sm, sizeof sm, 0) != 0)
+			return -1;
+		struct statmount_head_ *h = (void *)sm;
+		if ((h->mask & r.param) != r.param || 512 + h->mnt_point >= sizeof sm)
+			return -1;
+		if (h->mnt_parent_id != stx.stx_mnt_id)
+			continue;
+		const char *p = sm + 512 + h->mnt_point;
+		if (found == max || strlen(p) >= 4096)
+			return -1;
+		strcpy(paths[found++], p);
+	}
+	return found;
+}
+
+// warn_keep prints the Go path's warning for a /sys submount not kept.
+static void warn_keep(const char *path, const char *call, int err)
+{
+	char msg[4300];
+	const char *text = err > 0 && err < (int)(sizeof go_errno / sizeof *go_errno) && go_errno[err]
+				   ? go_errno[err] : NULL;
+	char num[32];
+	if (!text) {
+		snprintf(num, sizeof num, "errno %d", err);
+		text = num;
+	}
+	int n = snprintf(msg, sizeof msg, "setns: warning: keep %s: %s: %s\n", path, call, text);
+	if (n > 0 && (size_t)n < sizeof msg && write(2, msg, n) < 0) {
+	}
+}
+
+// remount_sys is netns.remountSys: a fresh sysfs named NAME on /sys, with
+// the old one's submounts cloned first and attached again. Returns -1 when
+// the Go path must take over.
+static int remount_sys(const char *name)
+{
+	static char paths[MAX_KEEP][4096];
+	int fds[MAX_KEEP], n = sys_submounts(paths, MAX_KEEP);
+	if (n < 0)
+		return -1; // Go falls back to mountinfo
+	for (int i = 0; i < n; i++) {
+		fds[i] = syscall(SYS_open_tree_, AT_FDCWD, paths[i],
+				 OPEN_TREE_CLONE_ | O_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+		if (fds[i] < 0)
+			warn_keep(paths[i], "open_tree", errno);
+	}
+	unsigned long flags = 0;
+	if (umount2("/sys", MNT_DETACH) != 0) {
+		struct statvfs sv;
+		if (statvfs("/sys", &sv) == 0 && (sv.f_flag & ST_RDONLY))
+			flags = MS_RDONLY;
+	}
+	if (mount(name, "/sys", "sysfs", flags, NULL) != 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (syscall(SYS_move_mount_, fds[i], "", AT_FDCWD, paths[i], MOVE_MOUNT_F_EMPTY_PATH_) != 0)
+			warn_keep(paths[i], "move_mount", errno);
+		close(fds[i]);
+	}
+	return 0;
+}
+
+__attribute__((constructor)) static void setns_fast_path(int argc, char **argv, char **envp)
+{
+	if (argc < 3 || !argv || !envp || first_env(envp, "SETNS_NO_FASTPATH"))
+		return;
+	int bare = strcmp(argv[1], "--bare") == 0, i = 1 + bare;
+	if (argc < i + 2 || !valid_name(argv[i]))
+		return;
+	const char *name = argv[i];
+	char **cmd = argv + i + 1;
+	char *prog = look_path(cmd[0], envp);
+	if (!prog)
+		return;
+	char path[sizeof RUN_DIR + MAX_NAME + 1], etc[sizeof ETC_DIR + MAX_NAME + 1];
+	snprintf(path, sizeof path, RUN_DIR "/%s", name);
+	snprintf(etc, sizeof etc, ETC_DIR "/%s", name);
+	struct stat st;
+	if (!bare && (stat(etc, &st) == 0 || errno != ENOENT || !resolv_plain()))
+		return; // /etc binds or a DNS fix: the Go path does those
+	char **env = go_env(envp, name);
+	if (!env)
+		return;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	struct statfs sfs;
+	if (fstatfs(fd, &sfs) != 0 || sfs.f_type != NSFS_MAGIC_ ||
+	    ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+		close(fd);
+		return;
+	}
+	// From here on the state changes; see the top of the file for why
+	// returning to the Go path is still right.
+	int err = setns(fd, CLONE_NEWNET);
+	close(fd);
+	if (err != 0)
+		return;
+	if (!bare && (unshare(CLONE_NEWNS) != 0 ||
+		      mount("", "/", "none", MS_SLAVE | MS_REC, NULL) != 0 ||
+		      remount_sys(name) != 0))
+		return;
+	execve(prog, cmd, env);
+}

@@ -37,6 +37,7 @@ type config struct {
 	massPairs    int    // pairs for batch create and -all delete of 1000
 	mass         int    // namespaces for the "1000" comparisons
 	only         string // run only comparisons whose key contains this
+	a, b         string // an ad-hoc pair of commands instead of the table
 }
 
 func main() {
@@ -51,6 +52,8 @@ func run() int {
 	flag.IntVar(&c.enterPairs, "pairs", 300, "pairs for the enter comparisons")
 	flag.IntVar(&c.mass, "n", 1000, "namespaces present for the mass comparisons")
 	flag.StringVar(&c.only, "only", "", "run only comparisons whose key contains this string")
+	flag.StringVar(&c.a, "a", "", "ad hoc: compare this command (split at spaces) ...")
+	flag.StringVar(&c.b, "b", "", "... with this one, in the sandbox with NAME=bench present")
 	flag.Parse()
 	c.createPairs, c.listPairs, c.massPairs = c.enterPairs/2, c.enterPairs/6, 7
 	if *smoke {

@@ -17,6 +17,7 @@ import (
 type side struct {
 	prep  func(i int) error
 	steps func(i int) [][]string
+	env   []string // added to the environment of every step
 }
 
 // comparison is one line of the table.
@@ -91,7 +92,7 @@ func timeSide(s *side, i int) (time.Duration, error) {
 	}
 	var total time.Duration
 	for _, argv := range s.steps(i) {
-		d, err := timeCmd(argv)
+		d, err := timeCmd(argv, s.env)
 		if err != nil {
 			return 0, err
 		}
@@ -106,8 +107,11 @@ var devNull, _ = os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 
 // timeCmd runs argv once, from fork to reaped exit, and fails unless it
 // exits 0 with nothing on stderr.
-func timeCmd(argv []string) (time.Duration, error) {
+func timeCmd(argv, env []string) (time.Duration, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = devNull, &errb
 	start := time.Now()

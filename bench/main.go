@@ -24,6 +24,8 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+
+	"github.com/setns/setns/internal/nstest"
 )
 
 // sandboxEnv marks the re-executed copy that runs inside the sandbox.
@@ -76,7 +78,7 @@ func run() int {
 		c.netns = ""
 	}
 	if os.Getenv(sandboxEnv) != "1" {
-		return reexec()
+		return nstest.ReexecPrivate(sandboxEnv, "bench")
 	}
 	if err := sandbox(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: sandbox:", err)
@@ -88,25 +90,6 @@ func run() int {
 func isFile(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.Mode().IsRegular()
-}
-
-// reexec runs this program again in a new mount namespace; Go's
-// fork makes "/" recursively private there, so nothing mounted inside
-// propagates back to the host.
-func reexec() int {
-	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
-	cmd.Env = append(os.Environ(), sandboxEnv+"=1")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS, Pdeathsig: syscall.SIGKILL}
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench: re-exec in a private mount namespace:", err)
-		return 1
-	}
-	return 0
 }
 
 // sandbox puts a fresh tmpfs on /run (a typical host's /run is tmpfs), so

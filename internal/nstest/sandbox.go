@@ -48,9 +48,15 @@ func Main(m *testing.M) {
 // InSandbox reports whether this process runs in the test sandbox.
 func InSandbox() bool { return os.Getenv(sandboxEnv) == "1" }
 
-func reexec() int {
+func reexec() int { return ReexecPrivate(sandboxEnv, "nstest") }
+
+// ReexecPrivate runs this program again, with the same arguments and
+// marker=1 added to its environment, in a new mount namespace whose "/"
+// Go's fork makes recursively private, so nothing mounted there reaches
+// the host. It returns the child's exit status; errors name who.
+func ReexecPrivate(marker, who string) int {
 	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
-	cmd.Env = append(os.Environ(), sandboxEnv+"=1")
+	cmd.Env = append(os.Environ(), marker+"=1")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS, Pdeathsig: syscall.SIGKILL}
 	err := cmd.Run()
@@ -58,7 +64,7 @@ func reexec() int {
 		return ee.ExitCode()
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "nstest: re-exec in a private mount namespace: %v\n", err)
+		fmt.Fprintf(os.Stderr, "%s: re-exec in a private mount namespace: %v\n", who, err)
 		return 1
 	}
 	return 0

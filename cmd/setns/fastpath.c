@@ -33,7 +33,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/nsfs.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,22 +55,38 @@
 #define MAX_NAME 255
 #define MAX_KEEP 32
 
-// The kernel ABI of statx (mount ids), open_tree, move_mount, listmount and
-// statmount, for C libraries that predate them.
-#ifndef STATX_MNT_ID_UNIQUE
-#define STATX_MNT_ID_UNIQUE 0x4000U
-#endif
-#ifndef STATX_ATTR_MOUNT_ROOT
-#define STATX_ATTR_MOUNT_ROOT 0x2000
-#endif
+// The kernel ABI of statx (mount ids), open_tree, move_mount, listmount,
+// statmount and NS_GET_NSTYPE, spelt out so that the file builds with any
+// C library (glibc, musl) and without kernel headers.
+#define STATX_MNT_ID_UNIQUE_ 0x4000U
+#define STATX_ATTR_MOUNT_ROOT_ 0x2000
+#define AT_RECURSIVE_ 0x8000
 #define OPEN_TREE_CLONE_ 1
 #define MOVE_MOUNT_F_EMPTY_PATH_ 0x4
 #define STATMOUNT_MNT_BASIC_ 0x2
 #define STATMOUNT_MNT_POINT_ 0x10
+#define NS_GET_NSTYPE_ 0xb703 // _IO(0xb7, 0x3)
+#if defined(__x86_64__) || defined(__aarch64__)
 #define SYS_open_tree_ 428
 #define SYS_move_mount_ 429
 #define SYS_statmount_ 457
 #define SYS_listmount_ 458
+#else
+#error "fastpath.c: system call numbers only known for x86_64 and arm64"
+#endif
+
+// struct statx from <linux/stat.h>, as far as it is read here.
+struct statx_ {
+	uint32_t mask, blksize;
+	uint64_t attributes;
+	uint32_t nlink, uid, gid;
+	uint16_t mode, spare0;
+	uint64_t ino, size, blocks, attributes_mask;
+	uint64_t times[8]; // atime, btime, ctime, mtime: {s64 sec; u32 nsec; s32}
+	uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+	uint64_t mnt_id;
+	uint64_t spare[13];
+};
 
 struct mnt_id_req_ {
 	uint32_t size, spare;
@@ -265,15 +280,14 @@ static char **go_env(char **envp, const char *name)
 // netns.listSubmounts does. It returns -1 if the kernel cannot tell.
 static int sys_submounts(char paths[][4096], int max)
 {
-	struct statx stx;
-	if (statx(AT_FDCWD, "/sys", 0, STATX_MNT_ID_UNIQUE, &stx) != 0 ||
-	    !(stx.stx_mask & STATX_MNT_ID_UNIQUE) ||
-	    !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+	struct statx_ stx;
+	if (syscall(SYS_statx, AT_FDCWD, "/sys", 0, STATX_MNT_ID_UNIQUE_, &stx) != 0 ||
+	    !(stx.mask & STATX_MNT_ID_UNIQUE_) || !(stx.attributes_mask & STATX_ATTR_MOUNT_ROOT_))
 		return -1;
-	if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+	if (!(stx.attributes & STATX_ATTR_MOUNT_ROOT_))
 		return 0;
 	uint64_t ids[256];
-	struct mnt_id_req_ req = {.size = 24, .mnt_id = stx.stx_mnt_id};
+	struct mnt_id_req_ req = {.size = 24, .mnt_id = stx.mnt_id};
 	long n = syscall(SYS_listmount_, &req, ids, 256, 0);
 	if (n < 0 || n == 256)
 		return -1;
@@ -287,7 +301,7 @@ static int sys_submounts(char paths[][4096], int max)
 		struct statmount_head_ *h = (void *)sm;
 		if ((h->mask & r.param) != r.param || 512 + h->mnt_point >= sizeof sm)
 			return -1;
-		if (h->mnt_parent_id != stx.stx_mnt_id)
+		if (h->mnt_parent_id != stx.mnt_id)
 			continue;
 		const char *p = sm + 512 + h->mnt_point;
 		if (found == max || strlen(p) >= 4096)
@@ -324,7 +338,7 @@ static int remount_sys(const char *name)
 		return -1; // Go falls back to mountinfo
 	for (int i = 0; i < n; i++) {
 		fds[i] = syscall(SYS_open_tree_, AT_FDCWD, paths[i],
-				 OPEN_TREE_CLONE_ | O_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+				 OPEN_TREE_CLONE_ | O_CLOEXEC | AT_RECURSIVE_ | AT_SYMLINK_NOFOLLOW);
 		if (fds[i] < 0)
 			warn_keep(paths[i], "open_tree", errno);
 	}
@@ -346,9 +360,43 @@ static int remount_sys(const char *name)
 	return 0;
 }
 
-__attribute__((constructor)) static void setns_fast_path(int argc, char **argv, char **envp)
+// read_args returns the command line from /proc/self/cmdline: musl calls
+// constructors without glibc's (argc, argv, envp), so they are read here
+// the same way for every C library. NULL if it is unusually long.
+static char **read_args(int *argc)
 {
-	if (argc < 3 || !argv || !envp || first_env(envp, "SETNS_NO_FASTPATH"))
+	static char buf[65536];
+	static char *argv[256];
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t n = 0;
+	ssize_t r;
+	while ((r = read(fd, buf + n, sizeof buf - n)) > 0)
+		n += r;
+	close(fd);
+	if (r < 0 || n == sizeof buf || n == 0 || buf[n - 1] != 0)
+		return NULL;
+	int c = 0;
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
+		if (c == 255)
+			return NULL;
+		argv[c++] = buf + i;
+	}
+	argv[c] = NULL;
+	*argc = c;
+	return argv;
+}
+
+__attribute__((constructor)) static void setns_fast_path(void)
+{
+	extern char **environ;
+	char **envp = environ;
+	int argc = 0;
+	if (!envp || first_env(envp, "SETNS_NO_FASTPATH"))
+		return;
+	char **argv = read_args(&argc);
+	if (!argv || argc < 3)
 		return;
 	int bare = strcmp(argv[1], "--bare") == 0, i = 1 + bare;
 	if (argc < i + 2 || !valid_name(argv[i]))
@@ -372,7 +420,7 @@ __attribute__((constructor)) static void setns_fast_path(int argc, char **argv, 
 		return;
 	struct statfs sfs;
 	if (fstatfs(fd, &sfs) != 0 || sfs.f_type != NSFS_MAGIC_ ||
-	    ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+	    ioctl(fd, NS_GET_NSTYPE_) != CLONE_NEWNET) {
 		close(fd);
 		return;
 	}

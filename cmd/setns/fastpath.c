@@ -403,24 +403,23 @@ __attribute__((constructor)) static void setns_fast_path(void)
 		return;
 	const char *name = argv[i];
 	char **cmd = argv + i + 1;
-	char *prog = look_path(cmd[0], envp);
-	if (!prog)
-		return;
+	// The namespace first: a missing one (setns creates it) leaves at once.
 	char path[sizeof RUN_DIR + MAX_NAME + 1], etc[sizeof ETC_DIR + MAX_NAME + 1];
 	snprintf(path, sizeof path, RUN_DIR "/%s", name);
 	snprintf(etc, sizeof etc, ETC_DIR "/%s", name);
-	struct stat st;
-	if (!bare && (stat(etc, &st) == 0 || errno != ENOENT || !resolv_plain()))
-		return; // /etc binds or a DNS fix: the Go path does those
-	char **env = go_env(envp, name);
-	if (!env)
-		return;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return;
 	struct statfs sfs;
+	struct stat st;
+	char *prog = NULL;
+	char **env = NULL;
 	if (fstatfs(fd, &sfs) != 0 || sfs.f_type != NSFS_MAGIC_ ||
-	    ioctl(fd, NS_GET_NSTYPE_) != CLONE_NEWNET) {
+	    ioctl(fd, NS_GET_NSTYPE_) != CLONE_NEWNET ||
+	    !(prog = look_path(cmd[0], envp)) ||
+	    // /etc binds or a DNS fix: the Go path does those.
+	    (!bare && (stat(etc, &st) == 0 || errno != ENOENT || !resolv_plain())) ||
+	    !(env = go_env(envp, name))) {
 		close(fd);
 		return;
 	}

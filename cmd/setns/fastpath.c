@@ -323,8 +323,8 @@ static void warn_keep(const char *path, const char *call, int err)
 		text = num;
 	}
 	int n = snprintf(msg, sizeof msg, "setns: warning: keep %s: %s: %s\n", path, call, text);
-	if (n > 0 && (size_t)n < sizeof msg && write(2, msg, n) < 0) {
-	}
+	if (n > 0 && (size_t)n < sizeof msg)
+		(void)!write(2, msg, n); // nothing to do if stderr is gone
 }
 
 // remount_sys is netns.remountSys: a fresh sysfs named NAME on /sys, with

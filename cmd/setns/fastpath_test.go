@@ -52,6 +52,22 @@ func fastBinaries() []string {
 	return []string{self}
 }
 
+// TestFastPathConstants: the directories fastpath.c uses are the library's.
+func TestFastPathConstants(t *testing.T) {
+	src, err := os.ReadFile("fastpath.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"#define RUN_DIR \"" + netns.RunDir + "\"\n",
+		"#define ETC_DIR \"" + netns.EtcDir + "\"\n",
+	} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("fastpath.c lacks %q", want)
+		}
+	}
+}
+
 // runRaw runs bin as setns with exactly env (no dedup, as os/exec would
 // do), and returns stdout, stderr and the exit status.
 func runRaw(t *testing.T, bin string, env []string, args ...string) (string, string, int) {

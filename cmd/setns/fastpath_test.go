@@ -182,6 +182,20 @@ func TestFastPathMatchesGoPath(t *testing.T) {
 			})
 		}
 	}
+	// PATH lists the fast path leaves to exec.LookPath: relative, empty,
+	// unclean or root entries before the hit, or no PATH at all.
+	path := os.Getenv("PATH")
+	for _, p := range []string{".:" + path, ":" + path, "/usr//bin:" + path, "/:" + path, "/usr/bin/:" + path, ""} {
+		penv := []string{"SETNS_RUN_MAIN=1", "HOME=/root"}
+		if p != "" {
+			penv = append(penv, "PATH="+p)
+		}
+		for _, bin := range fastBinaries() {
+			t.Run(fmt.Sprintf("%s PATH=%.20q", bin[strings.LastIndex(bin, "/")+1:], p), func(t *testing.T) {
+				compareFastPath(t, bin, penv, false, name, "cat", "/proc/self/environ")
+			})
+		}
+	}
 }
 
 // compareFastPath runs args with bin through both paths and requires the

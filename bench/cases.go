@@ -139,7 +139,7 @@ func comparisons(c *config) []comparison {
 			key: "batch", title: fmt.Sprintf("`netns -batch FILE` vs `ip -batch FILE`, %d adds", c.mass),
 			goal: 0.67, pairs: netnsPairs(c.massPairs),
 			ours: side{
-				prep:  batch("ba", func(n string) string { return "add " + n }),
+				prep:  batch("ba", func(n string) string { return "netns add " + n }),
 				steps: run1(c.netns, "-batch", "/run/bench-ba"),
 			},
 			theirs: side{

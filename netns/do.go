@@ -8,6 +8,8 @@ package netns
 // that fn starts run on other threads, in the process's namespace, not in
 // ns. Sockets that fn opens stay in ns after Do returns. Afterwards the
 // thread is moved back; if that fails it is destroyed rather than reused.
+// To move threads back quickly, the handle keeps a descriptor of the
+// namespace of each of the last few threads it ran on until Close.
 // A panic in fn is re-raised in the caller after the thread is restored.
 //
 // This is the library's counterpart of "ip netns exec NAME" for Go code.
@@ -16,7 +18,7 @@ package netns
 func (ns *NS) Do(fn func() error) error {
 	return ns.use("enter", func(fd int) error {
 		var fnErr error
-		err := onPrivateThread(func() error {
+		err := onThread(&ns.homes, func() error {
 			if err := setns(fd); err != nil {
 				return newError("enter", ns.String(), err)
 			}

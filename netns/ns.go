@@ -16,6 +16,8 @@ type NS struct {
 	name string // "" when opened by path, pid or Current
 	path string // the file it was opened from
 	id   fileID // device and inode of the nsfs file, read once
+
+	homes homeCache // for Do: the namespaces of threads it ran on
 }
 
 // Open opens the named namespace NETNS_RUN_DIR/NAME, as made by
@@ -145,6 +147,7 @@ func (ns *NS) Close() error {
 	}
 	err := closeFd(ns.fd)
 	ns.fd = -1
+	ns.homes.close()
 	if err != nil {
 		return newError("close", ns.String(), os.NewSyscallError("close", err))
 	}

@@ -508,3 +508,6 @@ func statmountPoint(id uint64, buf []byte) (parent uint64, point string, err err
 	}
 	return binary.NativeEndian.Uint64(buf[statmountParentAt:]), string(buf[off:end]), nil
 }
+
+// gettid returns the calling thread's id.
+func gettid() int { return unix.Gettid() }

@@ -22,20 +22,29 @@ type threadResult struct {
 //
 // The start namespace is read from /proc/thread-self/ns/net: namespaces
 // belong to threads, and /proc/self names the main thread's.
-func onPrivateThread(body func() error) error {
+func onPrivateThread(body func() error) error { return onThread(nil, body) }
+
+// onThread is onPrivateThread with homes, if not nil, keeping the start
+// namespace's descriptor for the next call on the same thread (homeCache).
+func onThread(homes *homeCache, body func() error) error {
 	done := make(chan threadResult, 1)
 	goLocked(func() {
-		home, err := openFollow("/proc/thread-self/ns/net")
-		if err != nil {
-			runtime.UnlockOSThread()
-			done <- threadResult{err: newError("open", "/proc/thread-self/ns/net", err)}
-			return
+		tid := gettid()
+		home := homes.take(tid)
+		if home < 0 {
+			var err error
+			if home, err = openFollow("/proc/thread-self/ns/net"); err != nil {
+				runtime.UnlockOSThread()
+				done <- threadResult{err: newError("open", "/proc/thread-self/ns/net", err)}
+				return
+			}
 		}
 		r := runGuarded(body)
-		restored := setns(home) == nil
-		closeFd(home)
-		if restored {
+		if setns(home) == nil {
+			homes.put(tid, home)
 			runtime.UnlockOSThread()
+		} else {
+			closeFd(home)
 		}
 		done <- r
 		// Returning while locked (restore failed) terminates the thread.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"sync"
 	"syscall"
 
 	"github.com/mdlayher/netlink"
@@ -252,21 +254,63 @@ type NamedID struct {
 //
 // Requests are pipelined: all go out in a few writes on the one socket,
 // then the replies are matched to them by sequence number, so a large
-// directory costs one round trip per batch, not per name.
+// directory costs one round trip per batch, not per name. And when the
+// connection's namespace has assigned no nsid at all (the usual case: the
+// kernel makes them only on request, or for a veth pair that spans
+// namespaces), the id of every network namespace is -1, so only the
+// entries that are not one are asked about, for the kernel's complaint.
+// As with ip, an id assigned while NamedIDs runs may or may not be seen.
 func (c *IDConn) NamedIDs(names []string) []NamedID {
 	out := make([]NamedID, len(names))
 	for i, n := range names {
 		out[i] = NamedID{Name: n, ID: -1}
 	}
-	for start := 0; start < len(names); start += idBatch {
-		c.namedBatch(out[start:min(start+idBatch, len(out))])
+	var ask []int
+	if ids, err := c.IDs(-1); err == nil && len(ids) == 0 {
+		ask = notNetNS(out)
+	} else {
+		ask = make([]int, len(out))
+		for i := range ask {
+			ask[i] = i
+		}
+	}
+	for start := 0; start < len(ask); start += idBatch {
+		c.namedBatch(out, ask[start:min(start+idBatch, len(ask))])
 	}
 	return out
 }
 
-// namedBatch fills in the ids of one batch of at most idBatch entries.
-func (c *IDConn) namedBatch(batch []NamedID) {
-	msgs, idx, fds := requests(batch)
+// notNetNS returns the indices of the entries of out whose files are not
+// network namespaces, or cannot be opened to tell. The files are looked
+// at from up to GOMAXPROCS goroutines: opening one is a path walk through
+// the run directory onto a mount, a couple of microseconds each.
+func notNetNS(out []NamedID) []int {
+	bad := make([]bool, len(out))
+	workers := min(runtime.GOMAXPROCS(0), 8, len(out)/64+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(out); i += workers {
+				bad[i] = !isNetNSFile(RunDir + "/" + out[i].Name)
+			}
+		}()
+	}
+	wg.Wait()
+	var ask []int
+	for i, b := range bad {
+		if b {
+			ask = append(ask, i)
+		}
+	}
+	return ask
+}
+
+// namedBatch fills in the ids of the entries of out listed in which, at
+// most idBatch of them.
+func (c *IDConn) namedBatch(out []NamedID, which []int) {
+	msgs, idx, fds := requests(out, which)
 	if len(msgs) == 0 {
 		return
 	}
@@ -278,7 +322,7 @@ func (c *IDConn) namedBatch(batch []NamedID) {
 	}
 	if err != nil {
 		for _, i := range idx {
-			batch[i].Err = newError("nsid", batch[i].Name, err)
+			out[i].Err = newError("nsid", out[i].Name, err)
 		}
 		return
 	}
@@ -286,14 +330,15 @@ func (c *IDConn) namedBatch(batch []NamedID) {
 	for k, m := range sent {
 		bySeq[m.Header.Sequence] = idx[k]
 	}
-	c.collect(batch, bySeq)
+	c.collect(out, bySeq)
 }
 
-// requests opens each entry of batch and builds its RTM_GETNSID request;
-// idx maps each request to its entry. The caller closes fds.
-func requests(batch []NamedID) (msgs []netlink.Message, idx, fds []int) {
-	for i := range batch {
-		e := &batch[i]
+// requests opens each entry of out listed in which and builds its
+// RTM_GETNSID request; idx maps each request to its entry. The caller
+// closes fds.
+func requests(out []NamedID, which []int) (msgs []netlink.Message, idx, fds []int) {
+	for _, i := range which {
+		e := &out[i]
 		fd, err := openFollow(RunDir + "/" + e.Name)
 		if err != nil {
 			e.Err = newError("open", e.Name, os.NewSyscallError("open", err))

@@ -511,3 +511,19 @@ func statmountPoint(id uint64, buf []byte) (parent uint64, point string, err err
 
 // gettid returns the calling thread's id.
 func gettid() int { return unix.Gettid() }
+
+// isNetNSFile reports whether path (symlinks followed) opens as a network
+// namespace: nsfs, of type CLONE_NEWNET. It is inspect without the fstat.
+func isNetNSFile(path string) bool {
+	fd, err := openFollow(path)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	var sfs unix.Statfs_t
+	if unix.Fstatfs(fd, &sfs) != nil || sfs.Type != unix.NSFS_MAGIC {
+		return false
+	}
+	t, err := unix.IoctlRetInt(fd, unix.NS_GET_NSTYPE)
+	return err == nil && t == unix.CLONE_NEWNET
+}

@@ -2,6 +2,7 @@ package netns_test
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
@@ -129,6 +130,65 @@ func TestNamedIDsMany(t *testing.T) {
 				t.Errorf("NamedIDs[%d] = %+v, want %s with id %d", i, got, names[i], want)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNamedIDsNoneAssigned: with no nsid assigned in the namespace,
+// NamedIDs does not ask about the namespaces (their id can only be -1),
+// and reports every other entry as the full lookup does, which runs once
+// an id exists.
+func TestNamedIDsNoneAssigned(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	home, _ := nstest.NewNamed(t)
+	other, _ := nstest.NewNamed(t)
+	_, aName := nstest.NewNamed(t)
+	_, bName := nstest.NewNamed(t)
+	junk, dir, uts := nstest.TempName(t), nstest.TempName(t), nstest.TempName(t)
+	for _, n := range []string{junk, uts} {
+		if err := os.WriteFile(netns.RunDir+"/"+n, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(netns.RunDir+"/"+dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Another kind of namespace: nsfs, but not a network namespace.
+	if err := syscall.Mount("/proc/self/ns/uts", netns.RunDir+"/"+uts, "", syscall.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Unmount(netns.RunDir+"/"+uts, syscall.MNT_DETACH)
+		for _, n := range []string{junk, dir, uts} {
+			os.Remove(netns.RunDir + "/" + n)
+		}
+	})
+	names := []string{aName, junk, "nstest-missing", dir, uts, bName}
+	err := home.Do(func() error {
+		c, err := netns.DialIDs()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		quick := c.NamedIDs(names)
+		if err := c.SetID(other, 5); err != nil { // now every name is asked about
+			return err
+		}
+		full := c.NamedIDs(names)
+		for i := range names {
+			q, f := quick[i], full[i]
+			if q.Name != f.Name || q.ID != f.ID || fmt.Sprint(q.Err) != fmt.Sprint(f.Err) {
+				t.Errorf("%s: without ids %+v, with the full lookup %+v", names[i], q, f)
+			}
+		}
+		if quick[0].ID != -1 || quick[0].Err != nil || quick[5].ID != -1 || quick[5].Err != nil {
+			t.Errorf("namespaces: %+v, %+v, want id -1 and no error", quick[0], quick[5])
+		}
+		checkKernelError(t, "junk", quick[1].Err, syscall.EINVAL, "Peer netns reference is invalid")
 		return nil
 	})
 	if err != nil {

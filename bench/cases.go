@@ -65,96 +65,113 @@ func compareAll(c *config) int {
 	return 0
 }
 
+// goPath makes setns skip its C fast path.
+const goPath = "SETNS_NO_FASTPATH=1"
+
+// comparisons is the table, in the order it is run and printed.
 func comparisons(c *config) []comparison {
-	at := func(n int) func(int) error { return func(int) error { return population(n) } }
-	enter := func(key string, n int, env ...string) comparison {
-		title := fmt.Sprintf("`setns NAME true` vs `ip netns exec NAME true`, %d present", n)
-		goal := map[bool]float64{true: 0.90, false: 1.00}[n == 1]
-		if env != nil {
-			title = fmt.Sprintf("same, Go path (`%s`), %d present", env[0], n)
-			goal = 0 // no goal: the pure Go figure, for reference
-		}
-		return comparison{
-			key: key, title: title, goal: goal, pairs: c.enterPairs,
-			ours:   side{prep: at(n), steps: run1(c.setns, name, "true"), env: env},
-			theirs: side{steps: run1("ip", "netns", "exec", name, "true")},
-		}
-	}
-	bare := func(key string, env ...string) comparison {
-		title := "`setns --bare NAME true` vs `nsenter --net=/run/netns/NAME true`"
-		if env != nil {
-			title = fmt.Sprintf("same, Go path (`%s`)", env[0])
-		}
-		return comparison{
-			key: key, title: title, goal: map[bool]float64{true: 1.10}[env == nil], pairs: c.enterPairs,
-			ours:   side{prep: at(1), steps: run1(c.setns, "--bare", name, "true"), env: env},
-			theirs: side{steps: run1("nsenter", "--net="+netns.RunDir+"/"+name, "true")},
-		}
-	}
-	const goPath = "SETNS_NO_FASTPATH=1"
-	netnsPairs := func(p int) int {
-		if c.netns == "" {
-			return 0
-		}
-		return p
-	}
-	batch := func(prefix string, lines func(string) string) func(int) error {
-		return func(int) error {
-			if err := population(1); err != nil {
-				return err
-			}
-			var b strings.Builder
-			for i := range c.mass {
-				b.WriteString(lines(fmt.Sprintf("%s%d", prefix, i)) + "\n")
-			}
-			return os.WriteFile("/run/bench-"+prefix, []byte(b.String()), 0o644)
-		}
-	}
 	return []comparison{
-		enter("enter-1", 1),
-		enter("enter-go-1", 1, goPath),
-		bare("bare"),
-		bare("bare-go", goPath),
-		{
-			key: "create", title: "`setns NEW true` vs `ip netns add NEW` + `ip netns exec NEW true`",
-			goal: 0.60, pairs: c.createPairs,
-			ours: side{prep: at(1), steps: func(i int) [][]string {
-				return [][]string{{c.setns, fmt.Sprintf("new-a%d", i), "true"}}
-			}},
-			theirs: side{steps: func(i int) [][]string {
-				n := fmt.Sprintf("new-b%d", i)
-				return [][]string{{"ip", "netns", "add", n}, {"ip", "netns", "exec", n, "true"}}
-			}},
-			cleanup: func() error { return population(1) },
-		},
-		enter("enter-1000", c.mass),
-		enter("enter-go-1000", c.mass, goPath),
+		enter(c, "enter-1", 1),
+		enter(c, "enter-go-1", 1, goPath),
+		bare(c, "bare"),
+		bare(c, "bare-go", goPath),
+		createEnter(c),
+		enter(c, "enter-1000", c.mass),
+		enter(c, "enter-go-1000", c.mass, goPath),
 		{
 			key: "list", title: fmt.Sprintf("`netns list` vs `ip netns list`, %d present", c.mass),
-			goal: 0.30, pairs: netnsPairs(c.listPairs),
+			goal: 0.30, pairs: netnsPairs(c, c.listPairs),
 			ours:   side{prep: at(c.mass), steps: run1(c.netns, "list")},
 			theirs: side{steps: run1("ip", "netns", "list")},
 		},
 		{
 			key: "batch", title: fmt.Sprintf("`netns -batch FILE` vs `ip -batch FILE`, %d adds", c.mass),
-			goal: 0.67, pairs: netnsPairs(c.massPairs),
-			ours: side{
-				prep:  batch("ba", func(n string) string { return "netns add " + n }),
-				steps: run1(c.netns, "-batch", "/run/bench-ba"),
-			},
-			theirs: side{
-				prep:  batch("bb", func(n string) string { return "netns add " + n }),
-				steps: run1("ip", "-batch", "/run/bench-bb"),
-			},
+			goal: 0.67, pairs: netnsPairs(c, c.massPairs),
+			ours:   side{prep: batchFile(c, "ba"), steps: run1(c.netns, "-batch", "/run/bench-ba")},
+			theirs: side{prep: batchFile(c, "bb"), steps: run1("ip", "-batch", "/run/bench-bb")},
 		},
 		{
 			key: "delete", title: fmt.Sprintf("`netns -all delete` vs `ip -all netns delete`, %d present", c.mass),
-			goal: 1.00, pairs: netnsPairs(c.massPairs),
+			goal: 1.00, pairs: netnsPairs(c, c.massPairs),
 			ours:   side{prep: at(c.mass), steps: run1(c.netns, "-all", "delete")},
 			theirs: side{prep: at(c.mass), steps: run1("ip", "-all", "netns", "delete")},
 		},
 	}
 }
+
+// enter is setns NAME true against ip netns exec with n namespaces
+// present; with env (the Go path) it has no goal, being for reference.
+func enter(c *config, key string, n int, env ...string) comparison {
+	title := fmt.Sprintf("`setns NAME true` vs `ip netns exec NAME true`, %d present", n)
+	goal := map[bool]float64{true: 0.90, false: 1.00}[n == 1]
+	if env != nil {
+		title = fmt.Sprintf("same, Go path (`%s`), %d present", env[0], n)
+		goal = 0
+	}
+	return comparison{
+		key: key, title: title, goal: goal, pairs: c.enterPairs,
+		ours:   side{prep: at(n), steps: run1(c.setns, name, "true"), env: env},
+		theirs: side{steps: run1("ip", "netns", "exec", name, "true")},
+	}
+}
+
+// bare is setns --bare against nsenter --net.
+func bare(c *config, key string, env ...string) comparison {
+	title := "`setns --bare NAME true` vs `nsenter --net=/run/netns/NAME true`"
+	goal := 1.10
+	if env != nil {
+		title, goal = fmt.Sprintf("same, Go path (`%s`)", env[0]), 0
+	}
+	return comparison{
+		key: key, title: title, goal: goal, pairs: c.enterPairs,
+		ours:   side{prep: at(1), steps: run1(c.setns, "--bare", name, "true"), env: env},
+		theirs: side{steps: run1("nsenter", "--net="+netns.RunDir+"/"+name, "true")},
+	}
+}
+
+// createEnter is setns NEW true against ip netns add + ip netns exec,
+// each pair with fresh names.
+func createEnter(c *config) comparison {
+	return comparison{
+		key: "create", title: "`setns NEW true` vs `ip netns add NEW` + `ip netns exec NEW true`",
+		goal: 0.60, pairs: c.createPairs,
+		ours: side{prep: at(1), steps: func(i int) [][]string {
+			return [][]string{{c.setns, fmt.Sprintf("new-a%d", i), "true"}}
+		}},
+		theirs: side{steps: func(i int) [][]string {
+			n := fmt.Sprintf("new-b%d", i)
+			return [][]string{{"ip", "netns", "add", n}, {"ip", "netns", "exec", n, "true"}}
+		}},
+		cleanup: func() error { return population(1) },
+	}
+}
+
+// netnsPairs is p, or 0 (skip) when the netns command is not built.
+func netnsPairs(c *config, p int) int {
+	if c.netns == "" {
+		return 0
+	}
+	return p
+}
+
+// batchFile prepares a batch of c.mass "netns add" lines (ip's batch
+// syntax, which netns reads too) in /run/bench-PREFIX, with names
+// PREFIX0... and only NAME present.
+func batchFile(c *config, prefix string) func(int) error {
+	return func(int) error {
+		if err := population(1); err != nil {
+			return err
+		}
+		var b strings.Builder
+		for i := range c.mass {
+			fmt.Fprintf(&b, "netns add %s%d\n", prefix, i)
+		}
+		return os.WriteFile("/run/bench-"+prefix, []byte(b.String()), 0o644)
+	}
+}
+
+// at is a prep that makes n namespaces present.
+func at(n int) func(int) error { return func(int) error { return population(n) } }
 
 // run1 is a side of one command, the same every time.
 func run1(argv ...string) func(int) [][]string {

@@ -19,7 +19,8 @@
 // program runs goroutines on many threads. Nothing in this package moves
 // the calling goroutine's thread: Create and Do work on a private thread
 // locked with runtime.LockOSThread, read its namespace from
-// /proc/thread-self/ns/net, and move it back afterwards; if that fails the
+// /proc/thread-self/ns/net (a handle keeps it, for the last few threads Do
+// ran on, until Close), and move it back afterwards; if that fails the
 // thread is destroyed rather than reused. Do's fn must not lock or unlock
 // the thread, and goroutines it starts are not in the namespace. Exec is
 // the one exception, by design: it moves the calling thread and replaces

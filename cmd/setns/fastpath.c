@@ -1,4 +1,4 @@
-//go:build cgo && linux
+//go:build cgo && linux && (amd64 || arm64)
 
 // The fast path of setns: a C constructor that enters the namespace and
 // executes COMMAND before the Go runtime starts, the way runc's nsexec
@@ -74,7 +74,7 @@
 #define SYS_statmount_ 457
 #define SYS_listmount_ 458
 #else
-#error "fastpath.c: system call numbers only known for x86_64 and arm64"
+#error "fastpath.c: system call numbers only known for x86_64 and arm64 (see the build constraint)"
 #endif
 
 // struct statx from <linux/stat.h>, as far as it is read here.

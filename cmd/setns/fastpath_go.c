@@ -1,4 +1,4 @@
-//go:build cgo && linux
+//go:build cgo && linux && (amd64 || arm64)
 
 // What the Go path of setns would decide, for the fast path (fastpath.c):
 // name checks, exec.LookPath, os.Environ and the resolv.conf test of

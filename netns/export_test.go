@@ -14,3 +14,16 @@ func MountinfoSubmounts(dir string) ([]string, error) {
 	}
 	return submounts(mounts, dir), nil
 }
+
+// ClassifyEntry sorts the entry name of RunDir both ways NamedIDs can:
+// with a file handle (netNSAt; known false when it cannot tell) and by
+// opening the file (isNetNSFile).
+func ClassifyEntry(name string) (quick, known, full bool, err error) {
+	dir, err := openDirPath(RunDir)
+	if err != nil {
+		return false, false, false, err
+	}
+	defer closeFd(dir)
+	quick, known = netNSAt(dir, name)
+	return quick, known, isNetNSFile(RunDir + "/" + name), nil
+}

@@ -281,19 +281,36 @@ func (c *IDConn) NamedIDs(names []string) []NamedID {
 }
 
 // notNetNS returns the indices of the entries of out whose files are not
-// network namespaces, or cannot be opened to tell. The files are looked
-// at from up to GOMAXPROCS goroutines: opening one is a path walk through
-// the run directory onto a mount, a couple of microseconds each.
+// network namespaces, or cannot be opened to tell. Each entry costs one
+// name_to_handle_at relative to the run directory (netNSAt), which tells a
+// network namespace from a namespace of another type, a placeholder, junk
+// file or directory without opening anything; an entry it cannot tell
+// about is opened and checked (isNetNSFile). The stat of an entry would
+// not do: every namespace, of any type, has the one device of nsfs. The
+// entries are looked at from up to GOMAXPROCS goroutines.
 func notNetNS(out []NamedID) []int {
+	dir, err := openDirPath(RunDir)
+	if err != nil {
+		dir = -1 // every entry is opened instead
+	} else {
+		defer closeFd(dir)
+	}
 	bad := make([]bool, len(out))
-	workers := min(runtime.GOMAXPROCS(0), 8, len(out)/64+1)
+	workers := min(runtime.GOMAXPROCS(0), 8, len(out)/256+1)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(out); i += workers {
-				bad[i] = !isNetNSFile(RunDir + "/" + out[i].Name)
+				isNet, known := false, false
+				if dir >= 0 {
+					isNet, known = netNSAt(dir, out[i].Name)
+				}
+				if !known {
+					isNet = isNetNSFile(RunDir + "/" + out[i].Name)
+				}
+				bad[i] = !isNet
 			}
 		}()
 	}

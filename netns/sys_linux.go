@@ -527,3 +527,39 @@ func isNetNSFile(path string) bool {
 	t, err := unix.IoctlRetInt(fd, unix.NS_GET_NSTYPE)
 	return err == nil && t == unix.CLONE_NEWNET
 }
+
+// fileidNSFS is FILEID_NSFS (include/linux/exportfs.h), the type of the
+// file handles of nsfs files (Linux 6.18). Their handle is struct
+// nsfs_file_handle: u64 ns_id, u32 ns_type (a CLONE_NEW* flag), u32 ns_inum.
+const (
+	fileidNSFS       = 0xf1
+	nsfsHandleSize   = 16
+	nsfsHandleTypeAt = 8
+)
+
+// openDirPath opens the directory path as an O_PATH descriptor, for
+// lookups relative to it.
+func openDirPath(path string) (int, error) {
+	return unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+}
+
+// netNSAt tells whether dirfd/name, symlinks followed, is a network
+// namespace, with one name_to_handle_at(2) and no open: an nsfs file's
+// handle carries its namespace type, and files of other file systems get
+// handles of other types. known is false when the handle cannot tell
+// (kernels before 6.18 give nsfs files no handles, some file systems have
+// none, or the lookup failed); the caller then opens the file to see.
+func netNSAt(dirfd int, name string) (isNet, known bool) {
+	h, _, err := unix.NameToHandleAt(dirfd, name, unix.AT_SYMLINK_FOLLOW)
+	if err != nil {
+		return false, false
+	}
+	if h.Type() != fileidNSFS {
+		return false, true
+	}
+	b := h.Bytes()
+	if len(b) != nsfsHandleSize {
+		return false, false
+	}
+	return binary.NativeEndian.Uint32(b[nsfsHandleTypeAt:]) == unix.CLONE_NEWNET, true
+}

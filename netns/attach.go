@@ -23,12 +23,11 @@ func Attach(name string, pid int) (*NS, error) {
 		return nil, newError("attach", name, err)
 	}
 	defer target.Close()
-	return claim("attach", name, func(path string, fd int) (*NS, error) {
-		// Hold the placeholder's lock while filling it, as Create does, so
-		// Ensure waits for us instead of taking the file for abandoned.
-		if err := flockEx(fd); err != nil {
-			return nil, err
-		}
+	r, err := reserveName("attach", name)
+	if err != nil {
+		return nil, err
+	}
+	return r.fill(func(path string) (*NS, error) {
 		err := target.use("attach", func(nsfd int) error {
 			return bindMount("/proc/self/fd/"+strconv.Itoa(nsfd), path)
 		})

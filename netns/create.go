@@ -53,18 +53,37 @@ func hook(step string) {
 //
 // While it works, Create holds an flock on the reserved file; Ensure uses
 // that to tell a create in progress from a placeholder left by a crash.
-// Needs CAP_SYS_ADMIN.
+// Create is Reserve followed by (*Reservation).Create. Needs CAP_SYS_ADMIN.
 func Create(name string, opts *CreateOptions) (*NS, error) {
-	return claim("create", name, func(path string, fd int) (*NS, error) {
-		return populate(name, path, fd, opts)
-	})
+	r, err := Reserve(name)
+	if err != nil {
+		return nil, err
+	}
+	return r.Create(opts)
 }
 
-// claim runs the steps of iproute2's netns_add that add and attach share:
-// it prepares RunDir, reserves the name and calls fill to mount a
-// namespace on the reserved file fd at path. If fill fails, the name is
-// released again. Errors are *Error with Op op.
-func claim(op, name string, fill func(path string, fd int) (*NS, error)) (*NS, error) {
+// Reservation is a name taken by Reserve for a namespace not made yet.
+// Exactly one of its Create and Release must be called, by one goroutine.
+type Reservation struct {
+	op, name, path string
+	fd             int // the reserved file, locked; -1 once used
+}
+
+// Reserve does the quick first half of Create: it prepares RunDir and
+// reserves the name NAME (an empty file of mode 0, made with
+// O_CREAT|O_EXCL, held open and flock-ed), which is where a taken name
+// (fs.ErrExist) or an invalid one fails. (*Reservation).Create then makes
+// the namespace, and may run on another goroutine: a caller creating many
+// namespaces reserves the names in order, so that name conflicts are
+// found and reported in that order, and makes the namespaces in
+// parallel, the costly part (a new namespace and its loopback device are
+// kernel work under the global rtnl lock, which threads share only in
+// part). Each reservation holds a file descriptor until it is used.
+// Needs CAP_SYS_ADMIN. The calling thread is not touched.
+func Reserve(name string) (*Reservation, error) { return reserveName("create", name) }
+
+// reserveName reserves name for operation op; errors are *Error with Op op.
+func reserveName(op, name string) (*Reservation, error) {
 	path, err := namePath(name)
 	if err != nil {
 		return nil, newError(op, name, err)
@@ -76,20 +95,53 @@ func claim(op, name string, fill func(path string, fd int) (*NS, error)) (*NS, e
 	if err != nil {
 		return nil, newError(op, name, err)
 	}
-	defer closeFd(fd) // also drops the creator's lock
-	ns, err := fill(path, fd)
-	if err != nil {
+	// Hold the placeholder's lock until it is filled, so Ensure waits for
+	// us instead of taking the file for abandoned.
+	if err := flockEx(fd); err != nil {
 		unreserve(path, fd)
+		closeFd(fd)
 		return nil, newError(op, name, err)
+	}
+	return &Reservation{op: op, name: name, path: path, fd: fd}, nil
+}
+
+// Create makes the namespace for the reserved name, as the second half
+// of the package-level Create, and returns an open handle to it. The
+// namespace is made on a private locked OS thread, never the caller's, so
+// any goroutine may call it; reservations may be created in parallel.
+// If it fails, the name is released again. The reservation is used up
+// either way: a second call fails with an error wrapping os.ErrClosed.
+func (r *Reservation) Create(opts *CreateOptions) (*NS, error) {
+	return r.fill(func(path string) (*NS, error) { return populate(r.name, path, opts) })
+}
+
+// Release gives the name up again, removing the reserved file, unless
+// Create or Release has used the reservation already.
+func (r *Reservation) Release() {
+	if r.fd >= 0 {
+		unreserve(r.path, r.fd)
+		closeFd(r.fd)
+		r.fd = -1
+	}
+}
+
+// fill mounts a namespace on the reserved file with mount, then closes
+// the file (dropping the lock); if mount fails, the name is released.
+func (r *Reservation) fill(mount func(path string) (*NS, error)) (*NS, error) {
+	if r.fd < 0 {
+		return nil, newError(r.op, r.name, os.ErrClosed)
+	}
+	defer func() { closeFd(r.fd); r.fd = -1 }()
+	ns, err := mount(r.path)
+	if err != nil {
+		unreserve(r.path, r.fd)
+		return nil, newError(r.op, r.name, err)
 	}
 	return ns, nil
 }
 
-// populate makes the namespace and mounts it on the reserved file fd at path.
-func populate(name, path string, fd int, opts *CreateOptions) (*NS, error) {
-	if err := flockEx(fd); err != nil {
-		return nil, err
-	}
+// populate makes the namespace and mounts it on the reserved file at path.
+func populate(name, path string, opts *CreateOptions) (*NS, error) {
 	hook("reserved")
 	err := onPrivateThread(func() error {
 		if err := unshareNet(); err != nil {
@@ -110,11 +162,7 @@ func populate(name, path string, fd int, opts *CreateOptions) (*NS, error) {
 		return nil, err
 	}
 	hook("mounted")
-	ns, err := openFile("create", name, path, false)
-	if err != nil {
-		return nil, err
-	}
-	return ns, nil
+	return openFile("create", name, path, false)
 }
 
 // unreserve undoes a failed create: it detaches whatever is mounted on path

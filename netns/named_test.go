@@ -366,3 +366,67 @@ grep -c "$(stat -L -c 'net:\[%i\]' /run/netns/x)" /proc/self/mountinfo`
 		}
 	}
 }
+
+// TestReserve: Reserve takes the name at once (a second one fails with
+// fs.ErrExist, and Release frees it); Create on the reservations from
+// parallel goroutines makes each namespace; a reservation is used once.
+func TestReserve(t *testing.T) {
+	nstest.RequireRoot(t)
+	nstest.CheckThreadNS(t)
+	t.Parallel()
+	name := nstest.TempName(t)
+	r, err := netns.Reserve(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(netns.RunDir + "/" + name); err != nil || fi.Mode().Perm() != 0 {
+		t.Errorf("reserved file: %v, %v; want mode 0", fi, err)
+	}
+	if _, err := netns.Reserve(name); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("second Reserve: got %v, want fs.ErrExist", err)
+	}
+	r.Release()
+	r.Release()
+	if _, err := os.Lstat(netns.RunDir + "/" + name); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after Release: got %v, want fs.ErrNotExist", err)
+	}
+	if _, err := r.Create(nil); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Create after Release: got %v, want os.ErrClosed", err)
+	}
+
+	res := make([]*netns.Reservation, 8)
+	names := make([]string, len(res))
+	for i := range res {
+		names[i] = nstest.TempName(t)
+		if res[i], err = netns.Reserve(names[i]); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nstest.Remove(t, names[i]) })
+	}
+	errs := make(chan error, len(res))
+	for _, r := range res {
+		go func() {
+			ns, err := r.Create(nil)
+			if err == nil {
+				err = ns.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range res {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	for i, n := range names {
+		ns, err := netns.Open(n)
+		if err != nil {
+			t.Errorf("%s: %v", n, err)
+			continue
+		}
+		ns.Close()
+		if _, err := res[i].Create(nil); !errors.Is(err, os.ErrClosed) {
+			t.Errorf("second Create: got %v, want os.ErrClosed", err)
+		}
+	}
+}

@@ -14,6 +14,12 @@ const (
 	target = "ip netns add a; ip netns add b; ip netns set a 12; ip netns set b 7; ip -n a netns set a 22; ip -n a netns set b 23"
 	twoNs  = "ip netns add a; bg a; ip netns attach a2 $(lastpid); ip netns set a 5" // a2 is a too
 	many   = "for i in $(seq 70); do ip netns add n$i; done; ip netns set n5 5; ip netns set n69 69; touch /run/netns/zz"
+	// Many adds, made in parallel by netns, with a name taken (m5) after
+	// the 30th and an invalid one after the 60th.
+	manyAdds = `for i in $(seq 30); do echo "netns add m$i"; done >/run/b; echo 'netns add m5' >>/run/b
+for i in $(seq 31 60); do echo "netns add m$i"; done >>/run/b; echo 'netns add x/y' >>/run/b
+for i in $(seq 61 80); do echo "netns add m$i"; done >>/run/b
+`
 	batchF = `cat >/run/b <<'EOF'
 netns list
 netns exec a sh -c 'exit 3'
@@ -315,6 +321,9 @@ var diffCases = []diffCase{
 	{name: "batch/list-id-cache", setup: target, cmd: "printf 'netns list-id target-nsid 12\\nnetns list-id target-nsid 12\\nnetns list-id\\n' | IP -batch - netns", ours: batchHonoursTarget},
 	{name: "batch/dump-failure-exits", setup: target, cmd: "printf 'netns list-id target-nsid 99\\nnetns list\\n' | IP -force -batch - netns", ours: batchDumpFails},
 	{name: "batch/set-then-list", setup: ab, cmd: "printf 'netns list-id\\nnetns set b 2\\nnetns list-id\\nnetns list\\n' | IP -batch - netns"},
+	{name: "batch/many-adds-stop", setup: manyAdds, cmd: "IP -batch /run/b netns"},
+	{name: "batch/many-adds-force", setup: manyAdds, cmd: "IP -force -batch /run/b netns"},
+	{name: "batch/many-adds-list", setup: manyAdds + "sed -i /x.y/d /run/b; echo 'netns list' >>/run/b", cmd: "IP -force -batch /run/b netns"},
 	{name: "batch/blank-lines", cmd: "printf '\\n\\nnetns add a\\n\\n' | IP -batch - netns"},
 
 	// monitor

@@ -48,7 +48,9 @@
 // Create follows iproute2's netns_add step for step (shared run directory
 // under flock, name reserved with O_EXCL before the namespace exists, bind
 // mount, rollback on failure), following iproute2 7.0 in making the run
-// directory private before shared. Delete is netns_delete (lazy unmount,
+// directory private before shared; Reserve and (*Reservation).Create are
+// its two halves, for callers that make many namespaces in parallel but
+// want name conflicts found in order. Delete is netns_delete (lazy unmount,
 // unlink). List is in the directory's own order, as "ip netns list"
 // prints. Exec and Start give a command the environment of
 // "ip netns exec" (netns_switch): a private mount namespace with "/" made

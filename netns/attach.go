@@ -1,9 +1,5 @@
 package netns
 
-import (
-	"strconv"
-)
-
 // Attach gives the network namespace of process pid the name NAME, like
 // "ip netns attach NAME PID", and returns an open handle to it. The name
 // is claimed as Create claims it (RunDir made a shared mount point, the
@@ -29,7 +25,7 @@ func Attach(name string, pid int) (*NS, error) {
 	}
 	return r.fill(func(path string) (*NS, error) {
 		err := target.use("attach", func(nsfd int) error {
-			return bindMount("/proc/self/fd/"+strconv.Itoa(nsfd), path)
+			return bindFd(nsfd, path)
 		})
 		if err != nil {
 			return nil, err

@@ -197,7 +197,7 @@ func unstack(path, name string) error {
 	defer flockUn(under)
 	for umountDetach(path) == nil {
 	}
-	return bindMount("/proc/self/fd/"+strconv.Itoa(ns), path)
+	return bindFd(ns, path)
 }
 
 // removePlaceholder unlinks path if it is still the file id, holding the

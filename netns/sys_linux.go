@@ -7,6 +7,7 @@ package netns
 import (
 	"encoding/binary"
 	"os"
+	"strconv"
 	"time"
 	"unsafe"
 
@@ -562,4 +563,11 @@ func netNSAt(dirfd int, name string) (isNet, known bool) {
 		return false, false
 	}
 	return binary.NativeEndian.Uint32(b[nsfsHandleTypeAt:]) == unix.CLONE_NEWNET, true
+}
+
+// bindFd bind-mounts the namespace open as fd onto path, through the
+// /proc/self/fd magic link (nsfs files may be bound from any mount
+// namespace, unlike other files).
+func bindFd(fd int, path string) error {
+	return bindMount("/proc/self/fd/"+strconv.Itoa(fd), path)
 }

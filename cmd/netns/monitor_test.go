@@ -38,28 +38,9 @@ func monitorLines(t *testing.T, prefix string) <-chan string {
 			}
 		}
 	}()
-	// Wait until it watches: a probe name shows up.
-	probe := prefix + "probe"
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if _, err := netns.Create(probe, nil); err != nil {
-			t.Fatal(err)
-		}
-		nstest.Remove(t, probe)
-		select {
-		case l := <-lines:
-			if l == "add "+probe {
-				if l := next(t, lines); l != "delete "+probe {
-					t.Fatalf("got %q, want %q", l, "delete "+probe)
-				}
-				return lines
-			}
-			t.Fatalf("got %q, want %q", l, "add "+probe)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("netns monitor never reported anything")
-		}
-	}
+	// Only once the watch exists does every change reach the monitor.
+	nstest.WaitWatching(t, cmd.Process.Pid, netns.RunDir)
+	return lines
 }
 
 func next(t *testing.T, lines <-chan string) string {

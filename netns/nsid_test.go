@@ -233,7 +233,7 @@ func TestClassifyEntries(t *testing.T) {
 	must(os.Symlink(p(names["dir"]), p(names["link-dir"])))
 	// A mount namespace can only be bound into an older one, and not where
 	// the bind would propagate into itself: a private one, made for this.
-	sleeper := exec.Command(nstest.RequireTool(t, "unshare"), "--mount", "--propagation", "private", "sleep", "1000")
+	sleeper := exec.Command(nstest.NeedTool(t, "unshare", "util-linux"), "--mount", "--propagation", "private", "sleep", "1000")
 	must(sleeper.Start())
 	t.Cleanup(func() { sleeper.Process.Kill(); sleeper.Wait() })
 	mntNS := fmt.Sprintf("/proc/%d/ns/mnt", sleeper.Process.Pid)

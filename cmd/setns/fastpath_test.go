@@ -132,7 +132,7 @@ func normalize(s string) string {
 func TestFastPathMatchesGoPath(t *testing.T) {
 	nstest.RequireRoot(t)
 	if !fastPathBuilt {
-		t.Skip("built without cgo: there is no fast path to compare")
+		nstest.Lacks(t, "built without cgo, so there is no fast path to compare (needs a C compiler: Debian package gcc)")
 	}
 	_, name := nstest.NewNamed(t)
 	_, withEtc := nstest.NewNamed(t)
@@ -224,7 +224,7 @@ func compareFastPath(t *testing.T, bin string, env []string, fast bool, args ...
 func TestFastPathResolvConf(t *testing.T) {
 	nstest.RequireRoot(t)
 	if !fastPathBuilt {
-		t.Skip("built without cgo: there is no fast path to compare")
+		nstest.Lacks(t, "built without cgo, so there is no fast path to compare (needs a C compiler: Debian package gcc)")
 	}
 	if !nstest.InSandbox() {
 		t.Skip("rewrites /etc/resolv.conf: only inside the test sandbox")

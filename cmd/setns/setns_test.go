@@ -426,7 +426,7 @@ func mountinfo(t *testing.T) string {
 // can use the result.
 func TestRecoversFromCrashedIP(t *testing.T) {
 	nstest.RequireIP(t)
-	nstest.RequireTool(t, "strace")
+	nstest.NeedTool(t, "strace", "strace")
 	t.Parallel()
 	name := nstest.TempName(t)
 	t.Cleanup(func() { nstest.Remove(t, name) })

@@ -34,22 +34,44 @@ func RequireRoot(t testing.TB) {
 func RequireIP(t testing.TB) string {
 	t.Helper()
 	RequireRoot(t)
-	return RequireTool(t, "ip")
+	return NeedTool(t, "ip", "iproute2")
 }
 
-// RequireTool skips t unless the program is in PATH (.ci/run installs
-// every one the suite uses); with NETNS_TEST_REQUIRE_ROOT=1 it fails.
-func RequireTool(t testing.TB, name string) string {
+// NeedTool returns the path of the program name, which some tests run but
+// the project itself does not need; pkg is the Debian package that has
+// it. When it is not in PATH the test skips with a line naming both, so
+// "sudo make test" passes on a machine with only Go and make. Under
+// CI=true it fails instead: .ci/run installs every such tool, and CI must
+// never pass by skipping.
+func NeedTool(t testing.TB, name, pkg string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
-		if os.Getenv("NETNS_TEST_REQUIRE_ROOT") == "1" {
-			t.Fatalf("%s not found in PATH, and NETNS_TEST_REQUIRE_ROOT=1 forbids skipping", name)
-		}
-		t.Skipf("%s not found in PATH", name)
+		Lacks(t, fmt.Sprintf("needs %s, not found in PATH (Debian package %s)", name, pkg))
 	}
 	return path
 }
+
+// RequireTool is NeedTool for a program whose Debian package has its name.
+func RequireTool(t testing.TB, name string) string {
+	t.Helper()
+	return NeedTool(t, name, name)
+}
+
+// Lacks skips t for reason, something optional that this machine lacks
+// (a tool, a C compiler), or fails t with it under CI=true, where
+// everything optional is installed and nothing may skip.
+func Lacks(t testing.TB, reason string) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("%s, and CI=true forbids skipping", reason)
+	}
+	t.Skip(reason)
+}
+
+// InCI reports whether the tests run in CI (CI=true, as CI services and
+// .ci/run set it).
+func InCI() bool { return os.Getenv("CI") == "true" }
 
 var counter atomic.Int64
 

@@ -79,7 +79,7 @@ func bashComplete(t *testing.T, bash string, words ...string) []string {
 // and completes command lines, with a real namespace to find.
 func TestBashCompletion(t *testing.T) {
 	nstest.RequireRoot(t)
-	bash := lookTool(t, "bash", "bash")
+	bash := nstest.NeedTool(t, "bash", "bash")
 	_, name := nstest.NewNamed(t)
 
 	got := run(t, root, nil, bash, "--norc", "--noprofile", "-c", bashScript, "bash", "-p")
@@ -96,7 +96,7 @@ func TestBashCompletion(t *testing.T) {
 // zsh with compinit and the files in contrib/zsh first in fpath.
 func TestZshCompletion(t *testing.T) {
 	nstest.RequireRoot(t)
-	zsh := lookTool(t, "zsh", "zsh")
+	zsh := nstest.NeedTool(t, "zsh", "zsh")
 	_, name := nstest.NewNamed(t)
 	fpath, err := filepath.Abs(filepath.Join(root, "contrib", "zsh"))
 	if err != nil {
@@ -120,7 +120,7 @@ func TestZshCompletion(t *testing.T) {
 // setns -h lists (bar -h), and netns completes no option its -h lacks.
 func TestCompletionOptions(t *testing.T) {
 	t.Parallel()
-	bash := lookTool(t, "bash", "bash")
+	bash := nstest.NeedTool(t, "bash", "bash")
 	build := build(t)
 	for _, c := range []struct{ words []string }{
 		{[]string{"setns", "-"}},

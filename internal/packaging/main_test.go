@@ -39,20 +39,6 @@ func goCmd() string {
 	return "go"
 }
 
-// lookTool finds a program the test needs. Under NETNS_TEST_REQUIRE_ROOT=1
-// (make test, CI) a missing one fails the test, since .ci/run installs it.
-func lookTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("NETNS_TEST_REQUIRE_ROOT") == "1" {
-			t.Fatalf("%s not found in PATH (Debian package %s; .ci/run installs it)", name, pkg)
-		}
-		t.Skipf("%s not found in PATH (Debian package %s)", name, pkg)
-	}
-	return p
-}
-
 // run runs a command in dir with extra environment and returns its
 // combined output; a non-zero exit fails the test.
 func run(t *testing.T, dir string, env []string, name string, args ...string) string {

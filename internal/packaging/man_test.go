@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/setns/setns/internal/nstest"
 )
 
 // manPages are the man pages, by command.
@@ -19,7 +21,7 @@ var manPages = map[string]string{"setns": "setns.1", "netns": "netns.8"}
 // groff's warnings on, and checks it has the sections a man page needs.
 func TestManRender(t *testing.T) {
 	t.Parallel()
-	man := lookTool(t, "man", "man-db")
+	man := nstest.NeedTool(t, "man", "man-db")
 	build := build(t)
 	for _, page := range manPages {
 		cmd := exec.Command(man, "--warnings", "-l", filepath.Join(build, "man", page))

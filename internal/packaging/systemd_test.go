@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/setns/setns/internal/nstest"
 )
 
 // TestSystemdUnit installs into a temporary PREFIX, so the unit's
@@ -20,7 +22,7 @@ import (
 // anything it prints fails the test.
 func TestSystemdUnit(t *testing.T) {
 	t.Parallel()
-	analyze := lookTool(t, "systemd-analyze", "systemd")
+	analyze := nstest.NeedTool(t, "systemd-analyze", "systemd")
 	prefix := t.TempDir()
 	runMake(t, build(t), "PREFIX="+prefix, "install")
 	units := filepath.Join(prefix, "lib", "systemd", "system")

@@ -4,18 +4,19 @@
 //
 // # Synopsis
 //
-//	netns [OPTIONS] [list | show]
+//	netns [OPTIONS] [list]
+//	netns [OPTIONS] list-id [target-nsid N] [nsid M]
 //	netns [OPTIONS] add NAME
 //	netns [OPTIONS] attach NAME PID
-//	netns [OPTIONS] set NAME NETNSID|auto
+//	netns [OPTIONS] set NAME NETNSID
 //	netns [OPTIONS] [-all] delete [NAME]
 //	netns [OPTIONS] identify [PID]
 //	netns [OPTIONS] pids NAME
-//	netns [OPTIONS] [-all] exec [--user USER[:GROUP]] [--dns ADDR]... [NAME] COMMAND [ARG]...
+//	netns [OPTIONS] [-all] exec [EXEC-OPTIONS] [NAME] COMMAND [ARG]...
 //	netns [OPTIONS] monitor
 //	netns [OPTIONS] doctor [--fix] [-j]
-//	netns [OPTIONS] list-id [target-nsid N] [nsid M]
-//	netns [OPTIONS] help
+//	netns help
+//	NETNSID := auto | POSITIVE-INT
 //
 // # Description
 //
@@ -40,17 +41,30 @@
 //
 // # Options
 //
-//	-all              delete, exec: act on every name
-//	-j, -json         JSON output (list, list-id)
-//	-p, -pretty       indented JSON
-//	-b, -batch FILE   read "netns VERB ..." lines from FILE ("-": stdin)
-//	-force            go on after a failed batch line
-//	-n, -netns NAME   run inside NAME
-//	-h, -help         print usage and exit
+//	-all              delete, exec: act on every namespace
+//	-j, -json         JSON output (list, list-id, doctor)
+//	-p, -pretty       indent the JSON
+//	-b, -batch FILE   run "netns VERB ..." lines from FILE ("-": stdin)
+//	-force            in a batch, go on after a failed line
+//	-n, -netns NAME   run inside the namespace NAME
+//	-h, -help         print this help and exit
 //
 // Options are matched by prefix in ip's order and may have one or two
 // dashes. Other ip options (-s, -d, -o, -c, -4, -f FAMILY, -V, ...) are
 // accepted and have no effect, as on ip netns.
+//
+// # Exec options
+//
+// None: exactly "ip netns exec".
+//
+//	--user USER[:GROUP]  run COMMAND as USER, with no capabilities
+//	--dns ADDR           give COMMAND a resolv.conf naming ADDR (repeatable)
+//
+// # Doctor options
+//
+//	--fix             remove placeholders, junk, bad symlinks and empty
+//	                  directories, unstack mounts; never a live namespace
+//	-j                print the findings as JSON
 //
 // # Exit status
 //

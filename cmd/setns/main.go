@@ -5,31 +5,42 @@
 //
 //	setns [OPTIONS] NAME|PATH [COMMAND [ARG]...]
 //	setns [OPTIONS] --path FILE|--pid PID [COMMAND [ARG]...]
+//	setns [OPTIONS] --temp [NAME|-] [COMMAND [ARG]...]
 //
 // # Description
 //
 // Setns opens the network namespace NAME, as made by "ip netns add NAME"
 // (the file /run/netns/NAME), creating it race-free if it does not exist,
-// enters it and executes COMMAND in place: the command keeps setns's PID.
-// COMMAND defaults to $SHELL, else /bin/sh. The command runs in the same
-// environment "ip netns exec" gives: a private mount namespace with "/"
-// made rslave, a sysfs of the namespace on /sys (submounts such as
-// /sys/fs/cgroup kept), and each entry of /etc/netns/NAME bound over /etc.
-// A NAME containing "/" is a namespace file; it is opened, never created.
+// enters it and executes COMMAND in place: the command keeps setns's PID
+// and finds NAME in $NETNS_NAME. COMMAND defaults to $SHELL, else
+// /bin/sh. The command runs in the same environment "ip netns exec"
+// gives: a private mount namespace with "/" made rslave, a sysfs of the
+// namespace on /sys (submounts such as /sys/fs/cgroup kept), and each
+// entry of /etc/netns/NAME bound over /etc. A NAME containing "/" is a
+// namespace file; it is opened, never created. With --temp, setns runs
+// COMMAND as its child in a namespace it creates, and deletes the
+// namespace when COMMAND exits.
 //
 // # Options
 //
-//	--no-create   fail if NAME does not exist instead of creating it
-//	--path FILE   enter the namespace file FILE (no create, no /etc binds)
-//	--pid PID     enter the network namespace of process PID
-//	--bare        only setns(2) and exec, like nsenter --net: no mount namespace
-//	-h, --help    print usage and exit
+//	--no-create          fail if NAME does not exist instead of creating it
+//	--path FILE          enter the namespace file FILE (no create, no /etc binds)
+//	--pid PID            enter the network namespace of process PID
+//	--bare               only setns(2) and exec, like nsenter --net: no mount namespace
+//	--user USER[:GROUP]  run COMMAND as USER (name or id), with no capabilities
+//	--no-lo              leave loopback down in a namespace setns creates
+//	--dns ADDR           give COMMAND a resolv.conf naming ADDR (repeatable)
+//	--sysctl KEY=VALUE   set a net.* sysctl inside before COMMAND runs (repeatable)
+//	--temp               create NAME (or, for "-" or none, a fresh name), run
+//	                     COMMAND as a child, delete the namespace when it exits
+//	-h, --help           print this help and exit
 //
 // # Exit status
 //
-// COMMAND's own status once it runs; 1 if setns itself fails (usage, bad
-// name, no such namespace, permission); 126 if COMMAND was found but could
-// not be executed; 127 if COMMAND was not found.
+// COMMAND's own status once it runs (128+N if it dies from signal N under
+// --temp); 1 if setns itself fails (usage, bad name, no such namespace,
+// permission); 126 if COMMAND was found but could not be executed; 127 if
+// COMMAND was not found.
 package main
 
 import (
@@ -38,7 +49,9 @@ import (
 )
 
 // The main goroutine stays on the main thread, which is the one that enters
-// the namespace and calls execve (STYLE §3.5).
+// the namespace and calls execve with nothing in between, so no other
+// goroutine ever runs on a thread in the target namespace (HACKING.md,
+// "Threads and namespaces").
 func init() { runtime.LockOSThread() }
 
 func main() {

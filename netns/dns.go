@@ -64,10 +64,11 @@ func onlyLoopback(data []byte) bool {
 // fixDNS runs inside the command's mount namespace after the /etc/netns
 // binds. If the command would see only loopback resolvers, it binds
 // systemd-resolved's upstream list over /etc/resolv.conf when there is
-// one, and otherwise warns.
-func fixDNS(name string, opts *ExecOptions) error {
-	if name != "" {
-		if _, err := os.Lstat(EtcDir + "/" + name + "/resolv.conf"); err == nil {
+// one, and otherwise warns, naming ns by its name or, when it has none
+// (opened by path or pid), by its file, which has no /etc/netns entry.
+func fixDNS(ns *NS, opts *ExecOptions) error {
+	if ns.name != "" {
+		if _, err := os.Lstat(EtcDir + "/" + ns.name + "/resolv.conf"); err == nil {
 			return nil // the namespace has its own
 		}
 	}
@@ -78,9 +79,12 @@ func fixDNS(name string, opts *ExecOptions) error {
 	if up, err := os.ReadFile(resolvedUpstream); err == nil && len(nameservers(up)) > 0 && !onlyLoopback(up) {
 		return attachFile(resolvedUpstream, hostResolvConf)
 	}
-	servers := nameservers(data)
-	opts.warn(fmt.Errorf("%s names only loopback resolvers (%v), which cannot answer inside %q; put a resolv.conf in %s/%s/ or use --dns",
-		hostResolvConf, servers[0], name, EtcDir, name))
+	where, fix := ns.path, "use --dns"
+	if ns.name != "" {
+		where, fix = ns.name, "put a resolv.conf in "+EtcDir+"/"+ns.name+"/ or use --dns"
+	}
+	opts.warn(fmt.Errorf("%s names only loopback resolvers (%v), which cannot answer inside %q; %s",
+		hostResolvConf, nameservers(data)[0], where, fix))
 	return nil
 }
 

@@ -152,7 +152,7 @@ func (ns *NS) setupDNS(opts *ExecOptions) error {
 			err = attachContent(conf, hostResolvConf)
 		}
 	case opts.FixLoopbackDNS:
-		err = fixDNS(ns.name, opts)
+		err = fixDNS(ns, opts)
 	}
 	if err != nil {
 		return newError("enter", ns.String(), fmt.Errorf("resolv.conf: %w", err))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -112,5 +113,27 @@ run setns "$NAME"; echo --; run ip netns exec "$NAME"`
 	}
 	if want := "nameserver 192.0.2.53\nnameserver 127.0.0.99\n"; parts[1] != want {
 		t.Errorf("control: ip netns exec saw %q, expected it to lose the bind: %q", parts[1], want)
+	}
+}
+
+// TestDNSWarningNamesNamespace: the loopback-resolver warning names the
+// namespace as it was given: its name and /etc/netns/NAME/ for a name,
+// the file for --path and --pid, which have no /etc/netns directory.
+func TestDNSWarningNamesNamespace(t *testing.T) {
+	nstest.RequireRoot(t)
+	_, name := nstest.NewNamed(t)
+	pid := nstest.Sleeper(t, name)
+	const warning = "setns: warning: /etc/resolv.conf names only loopback resolvers (127.0.0.53), which cannot answer inside "
+	for _, tc := range []struct{ args, want string }{
+		{`"$NAME"`, warning + `"` + name + `"; put a resolv.conf in /etc/netns/` + name + `/ or use --dns` + "\n"},
+		{`--path /run/netns/"$NAME"`, warning + `"/run/netns/` + name + `"; use --dns` + "\n"},
+		{fmt.Sprintf("--pid %d", pid), warning + fmt.Sprintf(`"/proc/%d/ns/net"; use --dns`, pid) + "\n"},
+	} {
+		script := `echo 'nameserver 127.0.0.53' > $stub; ln -sf $stub /etc/resolv.conf
+setns ` + tc.args + ` true`
+		_, errs, code := runDNS(t, name, script)
+		if code != 0 || errs != tc.want {
+			t.Errorf("setns %s: exit %d, stderr %q, want %q", tc.args, code, errs, tc.want)
+		}
 	}
 }

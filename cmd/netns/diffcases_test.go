@@ -138,6 +138,7 @@ var diffCases = []diffCase{
 	{name: "list-id/duplicate", setup: ab, cmd: "IP netns list-id target-nsid 1 target-nsid 2"},
 	{name: "list-id/incomplete", setup: ab, cmd: "IP netns list-id target-nsid"},
 	{name: "list-id/bad-keyword", setup: ab, cmd: "IP netns list-id foo"},
+	{name: "list-id/junk-bad-value", setup: junk, cmd: "IP netns list-id nsid x"},
 	{name: "list-id/list-", setup: ab, cmd: "IP netns list-"},
 	{name: "list-id/list-i", setup: ab, cmd: "IP netns list-i"},
 

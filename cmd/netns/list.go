@@ -155,7 +155,9 @@ func listIDArgs(args []string) (target, nsid int, err error) {
 
 // listID is "ip netns list-id": the nsids this namespace has assigned,
 // from a dump, or the one nsid M; with target-nsid N, as seen from the
-// namespace whose nsid is N.
+// namespace whose nsid is N. Unlike ip, it checks its arguments before
+// reading the run directory, so a bad one is refused without first a
+// line for each entry that is not a namespace.
 func (c *cmd) listID(args []string) result {
 	target, nsid, err := listIDArgs(args)
 	switch {
@@ -164,6 +166,7 @@ func (c *cmd) listID(args []string) result {
 	case err != nil:
 		return c.die(255, "list-id: %v", err)
 	}
+	c.initNames()
 	conn, err := c.dial()
 	if err != nil {
 		return c.die(1, "%v", err)

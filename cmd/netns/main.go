@@ -37,7 +37,8 @@
 // a usable namespace, and flushes each line; -all delete goes on past a
 // failure and then exits 1; add brings the loopback device up; exec and
 // -n refuse a symlink in the run directory; list-id shows nsids past the
-// first dump buffer, and honours target-nsid in a batch; -h is help.
+// first dump buffer, honours target-nsid in a batch, and checks its
+// arguments before it reads the run directory; -h is help.
 //
 // # Options
 //

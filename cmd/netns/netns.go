@@ -130,12 +130,13 @@ func (c *cmd) close() {
 // add and "d" is delete.
 var verbs = []struct {
 	names []string
-	// scan: ip reads every name's nsid first (netns_map_init).
+	// scan: ip reads every name's nsid first (netns_map_init). list-id
+	// does too, but only once its arguments are good (see listID).
 	scan bool
 	run  func(c *cmd, args []string) result
 }{
 	{[]string{"list", "show", "lst"}, true, (*cmd).list},
-	{[]string{"list-id"}, true, (*cmd).listID},
+	{[]string{"list-id"}, false, (*cmd).listID},
 	{[]string{"help"}, false, (*cmd).help},
 	{[]string{"add"}, false, (*cmd).add},
 	{[]string{"set"}, false, (*cmd).set},

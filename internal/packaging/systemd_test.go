@@ -2,15 +2,19 @@ package packaging
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/setns/setns/internal/nstest"
+	"github.com/setns/setns/netns"
 )
 
 // TestSystemdUnit installs into a temporary PREFIX, so the unit's
@@ -80,4 +84,90 @@ func exampleUnits(t *testing.T, file string) []string {
 		}
 	}
 	return units
+}
+
+// TestSystemdUnitCommands runs the installed netns@.service's ExecStart=
+// and ExecStop= command lines as systemd would for an instance, in the
+// test sandbox: starting makes the namespace with loopback up; starting
+// again, or with the name already made by ip (after a crash, or by
+// hand), succeeds and keeps that namespace; stopping deletes it.
+func TestSystemdUnitCommands(t *testing.T) {
+	nstest.RequireIP(t)
+	t.Parallel()
+	prefix := t.TempDir()
+	runMake(t, build(t), "PREFIX="+prefix, "install")
+	unit, err := os.ReadFile(filepath.Join(prefix, "lib", "systemd", "system", "netns@.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, stop := unitCommand(t, unit, "ExecStart"), unitCommand(t, unit, "ExecStop")
+	runUnit := func(argv []string, name string) {
+		t.Helper()
+		args := slices.Clone(argv)
+		for i := range args {
+			args[i] = strings.ReplaceAll(args[i], "%i", name)
+		}
+		if out, errs, code := nstest.Run(t, "", args[0], args[1:]...); code != 0 || out != "" || errs != "" {
+			t.Fatalf("%s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, out, errs)
+		}
+	}
+	ours, byIP := nstest.TempName(t), nstest.TempName(t)
+	t.Cleanup(func() { nstest.Remove(t, ours); nstest.Remove(t, byIP) })
+
+	runUnit(start, ours)
+	first := openNS(t, ours)
+	if out := nstest.MustIP(t, "-n", ours, "-o", "link", "show", "lo"); !strings.Contains(out, ",UP") {
+		t.Errorf("after start, lo is not up: %s", out)
+	}
+	runUnit(start, ours) // already there: as after a crash
+	if again := openNS(t, ours); !again.Equal(first) {
+		t.Errorf("a second start replaced the namespace %q", ours)
+	}
+
+	nstest.MustIP(t, "netns", "add", byIP)
+	handMade := openNS(t, byIP)
+	runUnit(start, byIP)
+	if now := openNS(t, byIP); !now.Equal(handMade) {
+		t.Errorf("start replaced the namespace %q that ip made", byIP)
+	}
+
+	for _, name := range []string{ours, byIP} {
+		runUnit(stop, name)
+		if _, err := netns.Open(name); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("after stop, Open(%q): %v, want not found", name, err)
+		}
+	}
+}
+
+// unitCommand returns the argv of the one key= line of a unit, which must
+// be a plain command: no quoting, no systemd prefix such as "-".
+func unitCommand(t *testing.T, unit []byte, key string) []string {
+	t.Helper()
+	var argv []string
+	for _, line := range strings.Split(string(unit), "\n") {
+		if v, ok := strings.CutPrefix(line, key+"="); ok {
+			if argv != nil {
+				t.Fatalf("netns@.service has more than one %s=", key)
+			}
+			if strings.ContainsAny(v, `"'\`) || !strings.HasPrefix(v, "/") {
+				t.Fatalf("netns@.service: %s=%s: the test runs only plain commands", key, v)
+			}
+			argv = strings.Fields(v)
+		}
+	}
+	if argv == nil {
+		t.Fatalf("netns@.service has no %s=", key)
+	}
+	return argv
+}
+
+// openNS opens the named namespace, closed when the test ends.
+func openNS(t *testing.T, name string) *netns.NS {
+	t.Helper()
+	ns, err := netns.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	return ns
 }

@@ -75,13 +75,14 @@ lint:
 # (zsh, man, systemd-analyze, strace, ...) skip, naming it and its Debian
 # package, and the race detector needs cgo, so a machine with only Go and
 # make passes; with CI=true (.ci/run installs them all) nothing may skip.
+# TESTFLAGS=-v shows each skip and its reason.
 test: lint all
 	@[ "$$(id -u)" = 0 ] || { echo "make test needs root: sudo make test"; exit 1; }
 	@race=-race; if [ "$$($(GO) env CGO_ENABLED)" != 1 ]; then \
 	  if [ "$$CI" = true ]; then echo "make test: -race needs cgo and a C compiler (Debian package gcc), and CI=true forbids skipping"; exit 1; fi; \
 	  echo "make test: no C compiler (Debian package gcc): testing without -race"; race=; fi; \
-	  echo "NETNS_TEST_REQUIRE_ROOT=1 $(SETNS_TEST_ENV) $(GO) test $$race -count=1 ./..."; \
-	  NETNS_TEST_REQUIRE_ROOT=1 $(SETNS_TEST_ENV) $(GO) test $$race -count=1 ./...
+	  echo "NETNS_TEST_REQUIRE_ROOT=1 $(SETNS_TEST_ENV) $(GO) test $$race -count=1 $(TESTFLAGS) ./..."; \
+	  NETNS_TEST_REQUIRE_ROOT=1 $(SETNS_TEST_ENV) $(GO) test $$race -count=1 $(TESTFLAGS) ./...
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(UNITDIR)

@@ -8,7 +8,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
+	"testing"
 
+	"github.com/jsimonetti/rtnetlink/v2"
+	"github.com/mdlayher/netlink"
+
+	"github.com/setns/setns/internal/nstest"
 	"github.com/setns/setns/netns"
 )
 
@@ -85,5 +91,60 @@ func ExampleList() {
 	}
 	for _, n := range names {
 		fmt.Println(n)
+	}
+}
+
+// Hand the namespace to a netlink library: rtnetlink's connection is made
+// inside the namespace whose fd is Config.NetNS, and stays there. No
+// thread of the caller changes namespace. (TestExampleFd runs the same.)
+func ExampleNS_Fd() {
+	ns, err := netns.Open("blue")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ns.Close() // keeps the fd open while Dial uses it
+	conn, err := rtnetlink.Dial(&netlink.Config{NetNS: ns.Fd()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	links, err := conn.Link.List()
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, l := range links {
+		fmt.Println(l.Index, l.Attributes.Name)
+	}
+}
+
+// TestExampleFd runs ExampleNS_Fd's code on a fresh namespace: rtnetlink
+// must see only its lo, not the links of the test's own namespace.
+func TestExampleFd(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	nstest.CheckThreadNS(t)
+	ns, _ := nstest.NewNamed(t)
+	links := func(cfg *netlink.Config) []string {
+		t.Helper()
+		conn, err := rtnetlink.Dial(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		msgs, err := conn.Link.List()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, l := range msgs {
+			names = append(names, l.Attributes.Name)
+		}
+		return names
+	}
+	if got := links(&netlink.Config{NetNS: ns.Fd()}); !slices.Equal(got, []string{"lo"}) {
+		t.Errorf("links in a fresh namespace: %q, want only lo", got)
+	}
+	if host := links(nil); slices.Equal(host, []string{"lo"}) {
+		t.Log("the test's own namespace has only lo too, so a NetNS ignored would pass")
 	}
 }

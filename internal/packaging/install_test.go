@@ -87,7 +87,7 @@ func TestInstall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, line := range []string{"ExecStart=" + want + "/bin/netns add %i", "ExecStop=" + want + "/bin/netns delete %i"} {
+		for _, line := range []string{"ExecStart=" + want + "/bin/setns --bare -- %i true", "ExecStop=" + want + "/bin/netns delete %i"} {
 			if !slices.Contains(strings.Split(string(unit), "\n"), line) {
 				t.Errorf("PREFIX=%s: installed unit lacks %q:\n%s", want, line, unit)
 			}

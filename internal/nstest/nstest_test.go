@@ -9,20 +9,17 @@ import (
 	"github.com/setns/setns/internal/nstest"
 )
 
+// childEnv makes TestNeedTool the child that its cases run.
 const childEnv = "NSTEST_NEEDTOOL_CHILD"
-
-// TestNeedToolChild is the test TestNeedTool runs in a child process.
-func TestNeedToolChild(t *testing.T) {
-	if os.Getenv(childEnv) != "1" {
-		t.Skip("run by TestNeedTool")
-	}
-	nstest.NeedTool(t, "nstest-no-such-tool", "nstest-pkg")
-	t.Log("reached past NeedTool")
-}
 
 // TestNeedTool: a missing tool skips the test with one line naming the
 // tool and its package, except under CI=true, where the test fails.
 func TestNeedTool(t *testing.T) {
+	if os.Getenv(childEnv) == "1" { // the child the cases below run
+		nstest.NeedTool(t, "nstest-no-such-tool", "nstest-pkg")
+		t.Log("reached past NeedTool")
+		return
+	}
 	for _, tc := range []struct {
 		ci, want string
 		fails    bool
@@ -31,7 +28,7 @@ func TestNeedTool(t *testing.T) {
 		{"false", "--- SKIP", false},
 		{"true", "--- FAIL", true},
 	} {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestNeedToolChild$", "-test.v", "-test.count=1")
+		cmd := exec.Command(os.Args[0], "-test.run=^TestNeedTool$", "-test.v", "-test.count=1")
 		cmd.Env = append(os.Environ(), childEnv+"=1", "CI="+tc.ci)
 		out, err := cmd.CombinedOutput()
 		if (err != nil) != tc.fails {

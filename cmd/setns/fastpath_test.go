@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -262,6 +266,165 @@ func TestFastPathResolvConf(t *testing.T) {
 		for _, bin := range fastBinaries() {
 			t.Run(fmt.Sprintf("%s %q", bin[strings.LastIndex(bin, "/")+1:], tc.conf), func(t *testing.T) {
 				compareFastPath(t, bin, env, tc.fast, name, "cat", "/proc/self/mountinfo")
+			})
+		}
+	}
+}
+
+// traced runs bin with args in dir under strace -f, which injects faults
+// as inject asks (strace's -e inject=...), and returns stdout, stderr and
+// the exit status. Each time the process stops (an injected SIGSTOP),
+// onStop gets its pid and strace's log so far (the calls named in inject,
+// execve(2) and signals),
+// and then the process is continued.
+func traced(t *testing.T, bin string, env []string, dir string, inject []string, onStop func(pid int, log string), args ...string) (string, string, int) {
+	t.Helper()
+	strace := nstest.RequireTool(t, "strace")
+	// strace tampers only with the calls it traces.
+	trace := []string{"execve"}
+	for _, in := range inject {
+		trace = append(trace, strings.Split(in, ":")[0])
+	}
+	sargs := []string{"-f", "-o", "/dev/fd/3", "-e", "trace=" + strings.Join(trace, ",")}
+	for _, in := range inject {
+		sargs = append(sargs, "-e", "inject="+in)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var stdout, stderr strings.Builder
+	cmd := exec.Command(strace, append(append(sargs, bin), args...)...)
+	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, dir, &stdout, &stderr
+	cmd.ExtraFiles = []*os.File{w}
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		log.WriteString(line + "\n")
+		if !strings.Contains(line, "--- stopped by SIG") {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.Fields(line)[0])
+		if err != nil {
+			t.Fatalf("strace log: %q", line)
+		}
+		if onStop != nil {
+			onStop(pid, log.String())
+		}
+		syscall.Kill(pid, syscall.SIGCONT) // stopped: it cannot have been reaped
+	}
+	code := 0
+	if err := cmd.Wait(); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		code = ee.ExitCode()
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// nsOf returns the network namespace of process pid, as readlink shows it.
+func nsOf(t *testing.T, pid string) string {
+	t.Helper()
+	l, err := os.Readlink("/proc/" + pid + "/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// hostNS returns what /run/netns/NAME holds for this test's mount
+// namespace: "net:[INODE]" for a namespace, "" for nothing, and a
+// description for anything else (a placeholder file, say).
+func hostNS(t *testing.T, name string) string {
+	t.Helper()
+	ns, err := netns.Open(name)
+	if err == nil {
+		defer ns.Close()
+		return fmt.Sprintf("net:[%d]", ns.Inode())
+	}
+	fi, lerr := os.Lstat(netns.RunDir + "/" + name)
+	if errors.Is(lerr, os.ErrNotExist) {
+		return ""
+	}
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	return fmt.Sprintf("not a namespace (mode %v, size %d: %v)", fi.Mode(), fi.Size(), err)
+}
+
+// TestFastPathUndoesBeforeGoPath: when the fast path fails after it has
+// entered the namespace, the Go path starts from the caller's state, not
+// inside the namespace and a private mount namespace. strace stops setns
+// right after its setns(2); the test then deletes NAME and holds COMMAND
+// open for writing, so that the fast path's execve(2) fails (ETXTBSY), and
+// lets go of it once the Go runtime starts (its first clone). The Go path
+// must then create NAME afresh where the caller sees it and run COMMAND
+// there, in the caller's working directory. Before the fix, it created
+// NAME from inside the private mount namespace: the host was left with an
+// empty placeholder file.
+func TestFastPathUndoesBeforeGoPath(t *testing.T) {
+	nstest.RequireRoot(t)
+	if !fastPathBuilt {
+		t.Skip("built without cgo: there is no fast path")
+	}
+	readlink, err := exec.LookPath("readlink")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bare := range []bool{false, true} {
+		for _, bin := range fastBinaries() {
+			t.Run(fmt.Sprintf("%s bare=%v", bin[strings.LastIndex(bin, "/")+1:], bare), func(t *testing.T) {
+				ns, name := nstest.NewNamed(t)
+				old := fmt.Sprintf("net:[%d]", ns.Inode())
+				dir := t.TempDir()
+				probe := dir + "/probe"
+				copyFile(t, readlink, probe, 0o755)
+				args := []string{name, probe, "/proc/self/ns/net", "/proc/self/cwd"}
+				if bare {
+					args = append([]string{"--bare"}, args...)
+				}
+				var busy *os.File
+				stage := 0
+				onStop := func(pid int, log string) {
+					switch {
+					case stage == 0: // right after the fast path's setns
+						stage = 1
+						if got := nsOf(t, strconv.Itoa(pid)); got != old {
+							t.Errorf("first stop in %s, want %s: not the fast path's setns", got, old)
+						}
+						if err := netns.Delete(name); err != nil {
+							t.Error(err)
+						}
+						if busy, err = os.OpenFile(probe, os.O_WRONLY, 0); err != nil {
+							t.Error(err)
+						}
+					case stage == 1 && strings.Contains(log, "ETXTBSY"): // the Go runtime starts
+						stage = 2
+						busy.Close()
+					}
+				}
+				inject := []string{"setns:signal=SIGSTOP:when=1", "clone,clone3:signal=SIGSTOP:when=1"}
+				env := []string{"SETNS_RUN_MAIN=1", "PATH=" + os.Getenv("PATH")}
+				out, errs, code := traced(t, bin, env, dir, inject, onStop, args...)
+				if stage != 2 {
+					t.Fatalf("stage %d: the fast path's execve did not fail with ETXTBSY (exit %d, %q, %q)", stage, code, errs, out)
+				}
+				now := hostNS(t, name)
+				if want := now + "\n" + dir + "\n"; code != 0 || errs != "" || out != want {
+					t.Errorf("exit %d, stderr %q, stdout %q; want exit 0 and %q", code, errs, out, want)
+				}
+				if !strings.HasPrefix(now, "net:[") || now == old {
+					t.Errorf("%s after the run: %s (was %s), want a new namespace", name, now, old)
+				}
 			})
 		}
 	}

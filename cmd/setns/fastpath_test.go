@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -427,5 +428,166 @@ func TestFastPathUndoesBeforeGoPath(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestFastPathFailedStep: a step that fails after setns(2) (strace makes
+// it fail in every thread, so in both paths) ends as in the Go path alone:
+// the same error or warning, printed once, the same exit status, and the
+// namespace untouched. When the undo itself fails (or a setns(2) back
+// claims success but did nothing), setns says so and exits 1 without
+// starting the Go path.
+func TestFastPathFailedStep(t *testing.T) {
+	nstest.RequireRoot(t)
+	if !fastPathBuilt {
+		t.Skip("built without cgo: there is no fast path")
+	}
+	ns, name := nstest.NewNamed(t)
+	old := fmt.Sprintf("net:[%d]", ns.Inode())
+	env := []string{"SETNS_RUN_MAIN=1", "PATH=" + os.Getenv("PATH")}
+	rslave := `setns: enter "` + name + `": make / rslave: mount: operation not permitted (are you root?)` + "\n"
+	for _, tc := range []struct {
+		inject []string
+		bare   bool
+		stderr string // "" compares with the Go path under the same faults
+		code   int
+		own    bool // the fast path's own error: the Go path never starts
+	}{
+		{inject: []string{"mount:error=EPERM"}, stderr: rslave, code: 1},
+		{inject: []string{"unshare:error=EINVAL"}},
+		{inject: []string{"open_tree:error=EPERM"}},
+		{inject: []string{"move_mount:error=EPERM"}},
+		// The undo: its setns(2) back into the mount namespace fails, or
+		// does nothing and returns 0; or the one into the network
+		// namespace does nothing.
+		{inject: []string{"mount:error=EPERM:when=1", "setns:error=EPERM:when=2"}, code: 1,
+			stderr: `setns: enter "` + name + `": undo fast path: setns mount namespace: operation not permitted` + "\n", own: true},
+		{inject: []string{"mount:error=EPERM:when=1", "setns:retval=0:when=2"}, code: 1,
+			stderr: `setns: enter "` + name + `": undo fast path: mount namespace: not restored` + "\n", own: true},
+		{inject: []string{"mount:error=EPERM:when=1", "setns:retval=0:when=3"}, code: 1,
+			stderr: `setns: enter "` + name + `": undo fast path: network namespace: not restored` + "\n", own: true},
+		{inject: []string{"execve:error=ENOENT:when=1", "setns:error=EINVAL:when=2"}, bare: true, code: 1,
+			stderr: `setns: enter "` + name + `": undo fast path: setns network namespace: invalid argument` + "\n", own: true},
+	} {
+		args := []string{name, "readlink", "/proc/self/ns/net"}
+		if tc.bare {
+			args = append([]string{"--bare"}, args...)
+		}
+		for _, bin := range fastBinaries() {
+			t.Run(fmt.Sprintf("%s %s bare=%v", bin[strings.LastIndex(bin, "/")+1:], tc.inject, tc.bare), func(t *testing.T) {
+				out, errs, code := traced(t, bin, env, "", tc.inject, nil, args...)
+				want, wantCode := tc.stderr, tc.code
+				if want == "" {
+					_, want, wantCode = traced(t, bin, append(env, "SETNS_NO_FASTPATH=1"), "", tc.inject, nil, args...)
+				}
+				if errs != want || code != wantCode {
+					t.Errorf("exit %d, stderr %q; want %d, %q", code, errs, wantCode, want)
+				}
+				if code == 0 && out != old+"\n" {
+					t.Errorf("command saw %q, want %s", out, old)
+				}
+				if now := hostNS(t, name); now != old {
+					t.Errorf("%s is %s after the run, was %s", name, now, old)
+				}
+				if tc.own {
+					// The Go runtime (which refuses GOMEMLIMIT=bogus)
+					// never started.
+					_, errs, _ := traced(t, bin, append(env, "GOMEMLIMIT=bogus"), "", tc.inject, nil, args...)
+					if errs != tc.stderr {
+						t.Errorf("with GOMEMLIMIT=bogus: stderr %q, want %q", errs, tc.stderr)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestFastPathRefusesSetuid: installed setuid or setgid root, or with file
+// capabilities, or started with real and effective ids apart, setns would
+// let anyone enter namespaces and mount as root. It refuses with one line
+// before any Go runs (GOMEMLIMIT=bogus would stop the Go runtime) and
+// before any namespace is touched.
+func TestFastPathRefusesSetuid(t *testing.T) {
+	nstest.RequireRoot(t)
+	if !fastPathBuilt {
+		t.Skip("built without cgo: there is no fast path")
+	}
+	setpriv := nstest.RequireTool(t, "setpriv")
+	_, name := nstest.NewNamed(t)
+	missing := nstest.TempName(t)
+	t.Cleanup(func() { nstest.Remove(t, missing) })
+	dir, err := os.MkdirTemp("/tmp", "nstest-suid-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	const stNosuid = 0x2
+	const want = "setns: refusing to run setuid or with file capabilities; use sudo\n"
+	nobody := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	for i, bin := range fastBinaries() {
+		for _, tc := range []struct {
+			how  string
+			mode os.FileMode
+			caps bool
+		}{
+			{how: "setuid", mode: os.ModeSetuid | 0o755},
+			{how: "setgid", mode: os.ModeSetgid | 0o755},
+			{how: "file capabilities", mode: 0o755, caps: true},
+			{how: "real uid apart", mode: 0o755},
+		} {
+			t.Run(fmt.Sprintf("%s %s", bin[strings.LastIndex(bin, "/")+1:], tc.how), func(t *testing.T) {
+				if tc.how != "real uid apart" && st.Flags&stNosuid != 0 {
+					t.Skipf("%s is mounted nosuid", dir)
+				}
+				copy := fmt.Sprintf("%s/setns-%d-%d", dir, i, len(tc.how))
+				copyFile(t, bin, copy, tc.mode)
+				if tc.caps {
+					setFileCaps(t, copy)
+				}
+				for _, args := range [][]string{
+					{name, "id", "-u"},
+					{"--bare", name, "id", "-u"},
+					{missing, "id", "-u"},
+					{"-h"},
+				} {
+					for _, env := range [][]string{{}, {"GOMEMLIMIT=bogus"}, {"SETNS_NO_FASTPATH=1"}} {
+						cmd := exec.Command(copy, args...)
+						if tc.how == "real uid apart" {
+							cmd = exec.Command(setpriv, append([]string{"--ruid", "65534", "--euid", "0", "--keep-groups", copy}, args...)...)
+						} else {
+							cmd.SysProcAttr = nobody
+						}
+						cmd.Env = append([]string{"SETNS_RUN_MAIN=1", "PATH=" + os.Getenv("PATH")}, env...)
+						var out, errs strings.Builder
+						cmd.Stdout, cmd.Stderr = &out, &errs
+						err := cmd.Run()
+						if code := cmd.ProcessState.ExitCode(); code != 1 || errs.String() != want || out.String() != "" {
+							t.Errorf("%v %q: exit %d (%v), stderr %q, stdout %q; want 1 and %q", env, args, code, err, errs.String(), out.String(), want)
+						}
+					}
+				}
+				if now := hostNS(t, missing); now != "" {
+					t.Errorf("%s was created: %s", missing, now)
+				}
+			})
+		}
+	}
+}
+
+// setFileCaps gives path the file capability CAP_SYS_ADMIN, permitted and
+// effective (struct vfs_cap_data, revision 2, in security.capability).
+func setFileCaps(t *testing.T, path string) {
+	t.Helper()
+	const capSysAdmin = 21
+	data := make([]byte, 20)
+	binary.LittleEndian.PutUint32(data[0:], 0x02000000|1) // VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE
+	binary.LittleEndian.PutUint32(data[4:], 1<<capSysAdmin)
+	if err := syscall.Setxattr(path, "security.capability", data, 0); err != nil {
+		t.Fatalf("set file capabilities on %s: %v", path, err)
 	}
 }

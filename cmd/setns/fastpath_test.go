@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -275,14 +276,14 @@ func TestFastPathResolvConf(t *testing.T) {
 // traced runs bin with args in dir under strace -f, which injects faults
 // as inject asks (strace's -e inject=...), and returns stdout, stderr and
 // the exit status. Each time the process stops (an injected SIGSTOP),
-// onStop gets its pid and strace's log so far (the calls named in inject,
-// execve(2) and signals),
-// and then the process is continued.
-func traced(t *testing.T, bin string, env []string, dir string, inject []string, onStop func(pid int, log string), args ...string) (string, string, int) {
+// onStop gets its pid and strace's log so far (execve, setns, unshare, the
+// calls named in inject, and signals),
+// and then the process is continued. The whole log is returned too.
+func traced(t *testing.T, bin string, env []string, dir string, inject []string, onStop func(pid int, log string), args ...string) (stdout, stderr string, code int, log string) {
 	t.Helper()
 	strace := nstest.RequireTool(t, "strace")
 	// strace tampers only with the calls it traces.
-	trace := []string{"execve"}
+	trace := []string{"execve", "setns", "unshare"}
 	for _, in := range inject {
 		trace = append(trace, strings.Split(in, ":")[0])
 	}
@@ -295,20 +296,20 @@ func traced(t *testing.T, bin string, env []string, dir string, inject []string,
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var stdout, stderr strings.Builder
+	var out, errs strings.Builder
 	cmd := exec.Command(strace, append(append(sargs, bin), args...)...)
-	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, dir, &stdout, &stderr
+	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, dir, &out, &errs
 	cmd.ExtraFiles = []*os.File{w}
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log strings.Builder
+	var all strings.Builder
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := sc.Text()
-		log.WriteString(line + "\n")
+		all.WriteString(line + "\n")
 		if !strings.Contains(line, "--- stopped by SIG") {
 			continue
 		}
@@ -317,11 +318,10 @@ func traced(t *testing.T, bin string, env []string, dir string, inject []string,
 			t.Fatalf("strace log: %q", line)
 		}
 		if onStop != nil {
-			onStop(pid, log.String())
+			onStop(pid, all.String())
 		}
 		syscall.Kill(pid, syscall.SIGCONT) // stopped: it cannot have been reaped
 	}
-	code := 0
 	if err := cmd.Wait(); err != nil {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
@@ -329,7 +329,7 @@ func traced(t *testing.T, bin string, env []string, dir string, inject []string,
 		}
 		code = ee.ExitCode()
 	}
-	return stdout.String(), stderr.String(), code
+	return out.String(), errs.String(), code, all.String()
 }
 
 // nsOf returns the network namespace of process pid, as readlink shows it.
@@ -415,7 +415,7 @@ func TestFastPathUndoesBeforeGoPath(t *testing.T) {
 				}
 				inject := []string{"setns:signal=SIGSTOP:when=1", "clone,clone3:signal=SIGSTOP:when=1"}
 				env := []string{"SETNS_RUN_MAIN=1", "PATH=" + os.Getenv("PATH")}
-				out, errs, code := traced(t, bin, env, dir, inject, onStop, args...)
+				out, errs, code, _ := traced(t, bin, env, dir, inject, onStop, args...)
 				if stage != 2 {
 					t.Fatalf("stage %d: the fast path's execve did not fail with ETXTBSY (exit %d, %q, %q)", stage, code, errs, out)
 				}
@@ -475,10 +475,10 @@ func TestFastPathFailedStep(t *testing.T) {
 		}
 		for _, bin := range fastBinaries() {
 			t.Run(fmt.Sprintf("%s %s bare=%v", bin[strings.LastIndex(bin, "/")+1:], tc.inject, tc.bare), func(t *testing.T) {
-				out, errs, code := traced(t, bin, env, "", tc.inject, nil, args...)
+				out, errs, code, _ := traced(t, bin, env, "", tc.inject, nil, args...)
 				want, wantCode := tc.stderr, tc.code
 				if want == "" {
-					_, want, wantCode = traced(t, bin, append(env, "SETNS_NO_FASTPATH=1"), "", tc.inject, nil, args...)
+					_, want, wantCode, _ = traced(t, bin, append(env, "SETNS_NO_FASTPATH=1"), "", tc.inject, nil, args...)
 				}
 				if errs != want || code != wantCode {
 					t.Errorf("exit %d, stderr %q; want %d, %q", code, errs, wantCode, want)
@@ -492,7 +492,7 @@ func TestFastPathFailedStep(t *testing.T) {
 				if tc.own {
 					// The Go runtime (which refuses GOMEMLIMIT=bogus)
 					// never started.
-					_, errs, _ := traced(t, bin, append(env, "GOMEMLIMIT=bogus"), "", tc.inject, nil, args...)
+					_, errs, _, _ := traced(t, bin, append(env, "GOMEMLIMIT=bogus"), "", tc.inject, nil, args...)
 					if errs != tc.stderr {
 						t.Errorf("with GOMEMLIMIT=bogus: stderr %q, want %q", errs, tc.stderr)
 					}
@@ -589,5 +589,53 @@ func setFileCaps(t *testing.T, path string) {
 	binary.LittleEndian.PutUint32(data[4:], 1<<capSysAdmin)
 	if err := syscall.Setxattr(path, "security.capability", data, 0); err != nil {
 		t.Fatalf("set file capabilities on %s: %v", path, err)
+	}
+}
+
+// TestFastPathManySysSubmounts: with more /sys submounts than the fast
+// path keeps, it leaves the whole job to the Go path before it changes
+// anything (one unshare, the Go path's, where it used to enter the
+// namespace and unshare first), and the command sees every submount.
+func TestFastPathManySysSubmounts(t *testing.T) {
+	nstest.RequireRoot(t)
+	if !fastPathBuilt {
+		t.Skip("built without cgo: there is no fast path")
+	}
+	if !nstest.InSandbox() {
+		t.Skip("mounts below /sys: only inside the test sandbox")
+	}
+	_, name := nstest.NewNamed(t)
+	mounted := mountinfo(t)
+	var dirs []string
+	for _, pattern := range []string{"/sys/class/*", "/sys/bus/*", "/sys/module/*"} {
+		matches, _ := filepath.Glob(pattern)
+		for _, d := range matches {
+			if fi, err := os.Lstat(d); err == nil && fi.IsDir() && !strings.Contains(mounted, " "+d+" ") {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	const many = 33 // MAX_KEEP in fastpath.c, plus one
+	if len(dirs) < many {
+		t.Skipf("only %d directories below /sys to mount on", len(dirs))
+	}
+	for _, d := range dirs[:many] {
+		if err := syscall.Mount("nstest-sys", d, "tmpfs", 0, ""); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { syscall.Unmount(d, syscall.MNT_DETACH) })
+	}
+	env := []string{"SETNS_RUN_MAIN=1", "PATH=" + os.Getenv("PATH")}
+	for _, bin := range fastBinaries() {
+		t.Run(bin[strings.LastIndex(bin, "/")+1:], func(t *testing.T) {
+			args := []string{name, "grep", "-c", " - tmpfs nstest-sys ", "/proc/self/mountinfo"}
+			out, errs, code, log := traced(t, bin, env, "", nil, nil, args...)
+			if out != fmt.Sprintln(many) || errs != "" || code != 0 {
+				t.Errorf("exit %d, stderr %q, stdout %q; want %d submounts kept", code, errs, out, many)
+			}
+			if n := strings.Count(log, "unshare(CLONE_NEWNS)"); n != 1 {
+				t.Errorf("%d unshare(CLONE_NEWNS) calls, want 1 (the Go path's)", n)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -637,5 +638,67 @@ func TestFastPathManySysSubmounts(t *testing.T) {
 				t.Errorf("%d unshare(CLONE_NEWNS) calls, want 1 (the Go path's)", n)
 			}
 		})
+	}
+}
+
+// TestFastPathUndoKeepsRoot: setns(2) back into the saved mount namespace
+// resets the root directory, so the undo must chroot back. setns runs
+// chrooted (a tmpfs with /proc, /sys and the namespace), its fast path's
+// execve(2) fails (strace), and the Go path must then find COMMAND, which
+// exists only inside the chroot, and run it.
+func TestFastPathUndoKeepsRoot(t *testing.T) {
+	nstest.RequireRoot(t)
+	if !fastPathBuilt {
+		t.Skip("built without cgo: there is no fast path")
+	}
+	chroot := nstest.RequireTool(t, "chroot")
+	bin := os.Getenv("SETNS_TEST_BINARY")
+	if bin == "" {
+		t.Skip("needs a static setns to run chrooted: set SETNS_TEST_BINARY (make test does)")
+	}
+	if f, err := elf.Open(bin); err != nil {
+		t.Fatal(err)
+	} else {
+		defer f.Close()
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				t.Skipf("%s is not static: it cannot run chrooted", bin)
+			}
+		}
+	}
+	_, name := nstest.NewNamed(t)
+	root := t.TempDir()
+	mount := func(src, dst, fstype string, flags uintptr) {
+		t.Helper()
+		if err := syscall.Mount(src, dst, fstype, flags, ""); err != nil {
+			t.Fatalf("mount %s on %s: %v", src, dst, err)
+		}
+		t.Cleanup(func() { syscall.Unmount(dst, syscall.MNT_DETACH) })
+	}
+	// A mount at the root, as "/" rslave needs.
+	mount("nstest-root", root, "tmpfs", 0)
+	for _, d := range []string{"proc", "sys", "run/netns"} {
+		if err := os.MkdirAll(root+"/"+d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mount("proc", root+"/proc", "proc", 0)
+	nsFile := root + "/run/netns/" + name
+	if err := os.WriteFile(nsFile, nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	mount(netns.RunDir+"/"+name, nsFile, "", syscall.MS_BIND)
+	copyFile(t, bin, root+"/setns", 0o755)
+	copyFile(t, bin, root+"/only-here", 0o755)
+	// chroot's execve of /setns is the first strace counts in that
+	// process, the fast path's the second; the Go path's is the third, or
+	// the first of another thread.
+	inject := []string{"execve:error=ENOENT:when=2"}
+	out, errs, code, log := traced(t, chroot, nil, "", inject, nil, root, "/setns", name, "/only-here", "-h")
+	if !strings.Contains(log, `execve("/only-here", ["/only-here", "-h"], `) || !strings.Contains(log, "(INJECTED)") {
+		t.Fatalf("the fast path's execve did not fail: exit %d, stderr %q, strace log:\n%s", code, errs, log)
+	}
+	if code != 0 || errs != "" || !strings.HasPrefix(out, "Usage: setns") {
+		t.Errorf("exit %d, stderr %q, stdout %.40q; want setns -h run by the Go path inside the chroot", code, errs, out)
 	}
 }

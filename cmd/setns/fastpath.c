@@ -211,11 +211,38 @@ static int same(const char *path, int fd)
 	return stat(path, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+// quote writes name to out (4 * MAX_NAME + 3 bytes) in double quotes, as
+// Go's %q does for ASCII; other bytes as \xNN, so the line stays one line.
+static void quote(char *out, const char *name)
+{
+	static const char hex[] = "0123456789abcdef";
+	*out++ = '"';
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		switch (*p) {
+		case '"': case '\\': *out++ = '\\'; *out++ = *p; continue;
+		case '\a': *out++ = '\\'; *out++ = 'a'; continue;
+		case '\b': *out++ = '\\'; *out++ = 'b'; continue;
+		case '\f': *out++ = '\\'; *out++ = 'f'; continue;
+		case '\n': *out++ = '\\'; *out++ = 'n'; continue;
+		case '\r': *out++ = '\\'; *out++ = 'r'; continue;
+		case '\t': *out++ = '\\'; *out++ = 't'; continue;
+		case '\v': *out++ = '\\'; *out++ = 'v'; continue;
+		}
+		if (*p >= 0x20 && *p < 0x7f) {
+			*out++ = *p;
+		} else {
+			*out++ = '\\', *out++ = 'x', *out++ = hex[*p >> 4], *out++ = hex[*p & 15];
+		}
+	}
+	*out++ = '"';
+	*out = 0;
+}
+
 // undo_failed prints why undo failed and exits 1: the Go path must not
 // start in a state the fast path changed and could not change back.
 static void undo_failed(const char *name, const char *what, int err)
 {
-	char msg[512], num[32];
+	char msg[4 * MAX_NAME + 256], q[4 * MAX_NAME + 3], num[32];
 	const char *text = "not restored";
 	if (err > 0 && err < (int)(sizeof go_errno / sizeof *go_errno) && go_errno[err]) {
 		text = go_errno[err];
@@ -223,7 +250,8 @@ static void undo_failed(const char *name, const char *what, int err)
 		snprintf(num, sizeof num, "errno %d", err);
 		text = num;
 	}
-	int n = snprintf(msg, sizeof msg, "setns: enter \"%s\": undo fast path: %s: %s\n", name, what, text);
+	quote(q, name);
+	int n = snprintf(msg, sizeof msg, "setns: enter %s: undo fast path: %s: %s\n", q, what, text);
 	if (n > 0 && (size_t)n < sizeof msg)
 		say(msg, n);
 	_exit(1);

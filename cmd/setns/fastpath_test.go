@@ -370,9 +370,9 @@ func hostNS(t *testing.T, name string) string {
 // open for writing, so that the fast path's execve(2) fails (ETXTBSY), and
 // lets go of it once the Go runtime starts (its first clone). The Go path
 // must then create NAME afresh where the caller sees it and run COMMAND
-// there, in the caller's working directory. Before the fix, it created
-// NAME from inside the private mount namespace: the host was left with an
-// empty placeholder file.
+// there, in the caller's working directory. A Go path started in the
+// changed state would create NAME from inside the private mount namespace
+// and leave the host an empty placeholder file.
 func TestFastPathUndoesBeforeGoPath(t *testing.T) {
 	nstest.RequireRoot(t)
 	if !fastPathBuilt {

@@ -8,23 +8,32 @@
 //	setns NAME COMMAND [ARG]...
 //	setns --bare NAME COMMAND [ARG]...
 //
-// with NAME an existing namespace in /run/netns. It checks everything it
-// can before it changes any state and returns to the Go path (which then
+// with NAME an existing namespace in /run/netns. Before it changes any
+// state it checks everything it can and returns to the Go path (which then
 // does the whole job and reports any error) on anything else: other
 // options, a missing, invalid or placeholder NAME, a COMMAND it cannot
 // resolve exactly as exec.LookPath would, an /etc/netns/NAME directory, a
 // resolv.conf that may name only loopback resolvers (the Go path's
-// FixLoopbackDNS), or SETNS_NO_FASTPATH set in the environment.
+// FixLoopbackDNS), /sys submounts it cannot list (no listmount(2) before
+// Linux 6.8) or more than it keeps, or SETNS_NO_FASTPATH set in the
+// environment.
 //
 // The steps are those of netns.(*NS).Exec with the options the Go path
 // uses (see netns/exec.go, enterMounts and remountSys), in the same order
 // and with the same arguments, and the environment is the Go path's:
-// os.Environ() with NETNS_NAME=NAME. If a step fails after the state has
-// changed, it also returns to the Go path: setns(2) into the namespace the
-// thread is already in changes nothing, and unshare(CLONE_NEWNS) makes a
-// fresh copy of the mount namespace, so the Go path applies its steps again
-// and prints the same error. The only messages printed here are the Go
-// path's warnings for /sys submounts that cannot be kept, in its words.
+// os.Environ() with NETNS_NAME=NAME. If a step fails once the state has
+// changed (a mount refused, a /sys submount it cannot keep, execve(2)
+// failing), it first undoes everything: back into the network and mount
+// namespaces it saved, root and working directory as they were, checked
+// against the saved ones. Only then does it return to the Go path, which
+// starts from the caller's state, redoes the whole job and prints its own
+// error or warning. The Go path never runs in a changed state: if the undo
+// fails, setns prints why and exits 1.
+//
+// Before anything else, setns refuses to run setuid or setgid or with file
+// capabilities (AT_SECURE, or real and effective ids differ): it would
+// let any user enter namespaces and mount as root. That check is here,
+// before any Go runs, and in the Go path too, for builds without this file.
 //
 // This file has the constructor and the steps; fastpath_go.c has the
 // checks that redo the Go path's decisions. TestFastPathMatchesGoPath runs
@@ -41,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/auxv.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -109,7 +119,8 @@ struct statmount_head_ {
 };
 
 // sys_submounts lists the mounts directly below the top mount at /sys, as
-// netns.listSubmounts does. It returns -1 if the kernel cannot tell.
+// netns.listSubmounts does. It returns -1 if the kernel cannot tell or
+// there are more than max.
 static int sys_submounts(char paths[][4096], int max)
 {
 	struct statx_ stx;
@@ -143,57 +154,171 @@ static int sys_submounts(char paths[][4096], int max)
 	return found;
 }
 
-// warn_keep prints the Go path's warning for a /sys submount not kept.
-static void warn_keep(const char *path, const char *call, int err)
+// say writes msg to stderr; nothing is left to do if stderr is gone.
+static void say(const char *msg, size_t n)
 {
-	char msg[4300];
-	const char *text = err > 0 && err < (int)(sizeof go_errno / sizeof *go_errno) && go_errno[err]
-				   ? go_errno[err] : NULL;
-	char num[32];
-	if (!text) {
+	(void)!write(2, msg, n);
+}
+
+// refuse_privileged exits unless setns runs with the ids and capabilities
+// of whoever started it: installed setuid, setgid or with file
+// capabilities, it would let anyone enter and mount as root. The Go path
+// (for builds without this file) prints the same line.
+static void refuse_privileged(void)
+{
+	if (getauxval(AT_SECURE) == 0 && getuid() == geteuid() && getgid() == getegid())
+		return;
+	static const char msg[] = "setns: refusing to run setuid or with file capabilities; use sudo\n";
+	say(msg, sizeof msg - 1);
+	_exit(1);
+}
+
+// saved is what undo needs to put the thread back: descriptors of the
+// network and mount namespaces, the root and the working directory it had
+// before the first change (-1 where the fast path does not change them).
+struct saved {
+	int net, mnt, root, cwd;
+};
+
+static int save(struct saved *s, int bare)
+{
+	s->mnt = s->root = s->cwd = -1;
+	s->net = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (s->net < 0)
+		return -1;
+	if (bare)
+		return 0;
+	s->mnt = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	s->root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	s->cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return s->mnt < 0 || s->root < 0 || s->cwd < 0 ? -1 : 0;
+}
+
+static void drop(struct saved *s)
+{
+	int *fds[] = {&s->net, &s->mnt, &s->root, &s->cwd};
+	for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+}
+
+// same reports whether path is the file fd is open on.
+static int same(const char *path, int fd)
+{
+	struct stat a, b;
+	return stat(path, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// quote writes name to out (4 * MAX_NAME + 3 bytes) in double quotes, as
+// Go's %q does for ASCII; other bytes as \xNN, so the line stays one line.
+static void quote(char *out, const char *name)
+{
+	static const char hex[] = "0123456789abcdef";
+	*out++ = '"';
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		switch (*p) {
+		case '"': case '\\': *out++ = '\\'; *out++ = *p; continue;
+		case '\a': *out++ = '\\'; *out++ = 'a'; continue;
+		case '\b': *out++ = '\\'; *out++ = 'b'; continue;
+		case '\f': *out++ = '\\'; *out++ = 'f'; continue;
+		case '\n': *out++ = '\\'; *out++ = 'n'; continue;
+		case '\r': *out++ = '\\'; *out++ = 'r'; continue;
+		case '\t': *out++ = '\\'; *out++ = 't'; continue;
+		case '\v': *out++ = '\\'; *out++ = 'v'; continue;
+		}
+		if (*p >= 0x20 && *p < 0x7f) {
+			*out++ = *p;
+		} else {
+			*out++ = '\\', *out++ = 'x', *out++ = hex[*p >> 4], *out++ = hex[*p & 15];
+		}
+	}
+	*out++ = '"';
+	*out = 0;
+}
+
+// undo_failed prints why undo failed and exits 1: the Go path must not
+// start in a state the fast path changed and could not change back.
+static void undo_failed(const char *name, const char *what, int err)
+{
+	char msg[4 * MAX_NAME + 256], q[4 * MAX_NAME + 3], num[32];
+	const char *text = "not restored";
+	if (err > 0 && err < (int)(sizeof go_errno / sizeof *go_errno) && go_errno[err]) {
+		text = go_errno[err];
+	} else if (err > 0) {
 		snprintf(num, sizeof num, "errno %d", err);
 		text = num;
 	}
-	int n = snprintf(msg, sizeof msg, "setns: warning: keep %s: %s: %s\n", path, call, text);
+	quote(q, name);
+	int n = snprintf(msg, sizeof msg, "setns: enter %s: undo fast path: %s: %s\n", q, what, text);
 	if (n > 0 && (size_t)n < sizeof msg)
-		(void)!write(2, msg, n); // nothing to do if stderr is gone
+		say(msg, n);
+	_exit(1);
+}
+
+// undo puts the thread back where save found it, checks that it got
+// there, and closes the saved descriptors. mnt says whether the mount
+// namespace was unshared. setns(2) into a mount namespace resets root and
+// working directory to that namespace's root, so both are restored too.
+static void undo(struct saved *s, int mnt, const char *name)
+{
+	if (mnt) {
+		if (setns(s->mnt, CLONE_NEWNS) != 0)
+			undo_failed(name, "setns mount namespace", errno);
+		if (fchdir(s->root) != 0 || chroot(".") != 0)
+			undo_failed(name, "root directory", errno);
+		if (fchdir(s->cwd) != 0)
+			undo_failed(name, "working directory", errno);
+	}
+	if (setns(s->net, CLONE_NEWNET) != 0)
+		undo_failed(name, "setns network namespace", errno);
+	if (!same("/proc/thread-self/ns/net", s->net))
+		undo_failed(name, "network namespace", 0);
+	if (s->mnt >= 0 && !same("/proc/thread-self/ns/mnt", s->mnt))
+		undo_failed(name, "mount namespace", 0);
+	if (s->root >= 0 && !same("/", s->root))
+		undo_failed(name, "root directory", 0);
+	if (s->cwd >= 0 && !same(".", s->cwd))
+		undo_failed(name, "working directory", 0);
+	drop(s);
 }
 
 // remount_sys is netns.remountSys: a fresh sysfs named NAME on /sys, with
-// the old one's submounts cloned first and attached again. Returns -1 when
-// the Go path must take over.
-static int remount_sys(const char *name)
+// the old one's submounts (paths, listed before the mount namespace was
+// unshared; it is a copy) cloned first and attached again. It returns -1
+// when the Go path must take over, also where the Go path would only warn,
+// so that its warning is printed once, by the Go path, in its words.
+static int remount_sys(const char *name, char paths[][4096], int n)
 {
-	static char paths[MAX_KEEP][4096];
-	int fds[MAX_KEEP], n = sys_submounts(paths, MAX_KEEP);
-	if (n < 0)
-		return -1; // Go falls back to mountinfo
+	int fds[MAX_KEEP], ok = 1;
 	for (int i = 0; i < n; i++) {
 		fds[i] = syscall(SYS_open_tree_, AT_FDCWD, paths[i],
 				 OPEN_TREE_CLONE_ | O_CLOEXEC | AT_RECURSIVE_ | AT_SYMLINK_NOFOLLOW);
-		if (fds[i] < 0)
-			warn_keep(paths[i], "open_tree", errno);
+		ok &= fds[i] >= 0;
 	}
-	unsigned long flags = 0;
-	if (umount2("/sys", MNT_DETACH) != 0) {
-		struct statvfs sv;
-		if (statvfs("/sys", &sv) == 0 && (sv.f_flag & ST_RDONLY))
-			flags = MS_RDONLY;
+	if (ok) {
+		unsigned long flags = 0;
+		if (umount2("/sys", MNT_DETACH) != 0) {
+			struct statvfs sv;
+			if (statvfs("/sys", &sv) == 0 && (sv.f_flag & ST_RDONLY))
+				flags = MS_RDONLY;
+		}
+		ok = mount(name, "/sys", "sysfs", flags, NULL) == 0;
 	}
-	if (mount(name, "/sys", "sysfs", flags, NULL) != 0)
-		return -1;
 	for (int i = 0; i < n; i++) {
 		if (fds[i] < 0)
 			continue;
-		if (syscall(SYS_move_mount_, fds[i], "", AT_FDCWD, paths[i], MOVE_MOUNT_F_EMPTY_PATH_) != 0)
-			warn_keep(paths[i], "move_mount", errno);
+		if (ok && syscall(SYS_move_mount_, fds[i], "", AT_FDCWD, paths[i], MOVE_MOUNT_F_EMPTY_PATH_) != 0)
+			ok = 0;
 		close(fds[i]);
 	}
-	return 0;
+	return ok ? 0 : -1;
 }
 
 __attribute__((constructor)) static void setns_fast_path(void)
 {
+	refuse_privileged();
 	extern char **environ;
 	char **envp = environ;
 	int argc = 0;
@@ -214,28 +339,42 @@ __attribute__((constructor)) static void setns_fast_path(void)
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return;
+	static char keep[MAX_KEEP][4096];
 	struct statfs sfs;
 	struct stat st;
+	struct saved saved = {-1, -1, -1, -1};
 	char *prog = NULL;
 	char **env = NULL;
+	int nkeep = 0;
 	if (fstatfs(fd, &sfs) != 0 || sfs.f_type != NSFS_MAGIC_ ||
 	    ioctl(fd, NS_GET_NSTYPE_) != CLONE_NEWNET ||
 	    !(prog = fp_look_path(cmd[0], envp)) ||
 	    // /etc binds or a DNS fix: the Go path does those.
 	    (!bare && (stat(etc, &st) == 0 || errno != ENOENT || !fp_resolv_plain())) ||
-	    !(env = fp_go_env(envp, name))) {
+	    !(env = fp_go_env(envp, name)) ||
+	    // Until unshare, this is the mount namespace the submounts are in.
+	    (!bare && (nkeep = sys_submounts(keep, MAX_KEEP)) < 0) ||
+	    save(&saved, bare) != 0) {
 		close(fd);
+		drop(&saved);
 		return;
 	}
-	// From here on the state changes; see the top of the file for why
-	// returning to the Go path is still right.
+	// From here on the state changes: a failure undoes what was done.
 	int err = setns(fd, CLONE_NEWNET);
 	close(fd);
-	if (err != 0)
+	if (err != 0) {
+		drop(&saved); // nothing changed
 		return;
-	if (!bare && (unshare(CLONE_NEWNS) != 0 ||
-		      mount("", "/", "none", MS_SLAVE | MS_REC, NULL) != 0 ||
-		      remount_sys(name) != 0))
+	}
+	if (!bare && unshare(CLONE_NEWNS) != 0) {
+		undo(&saved, 0, name);
 		return;
+	}
+	if (!bare && (mount("", "/", "none", MS_SLAVE | MS_REC, NULL) != 0 ||
+		      remount_sys(name, keep, nkeep) != 0)) {
+		undo(&saved, 1, name);
+		return;
+	}
 	execve(prog, cmd, env);
+	undo(&saved, !bare, name);
 }

@@ -64,8 +64,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"runtime"
+
+	"github.com/setns/setns/internal/runas"
 )
 
 // The main goroutine starts locked to the main thread, so that goroutines
@@ -78,5 +81,11 @@ import (
 func init() { runtime.LockOSThread() }
 
 func main() {
+	// Before anything else: installed setuid or with file capabilities,
+	// netns would turn every user into root.
+	if err := runas.CheckInvoker(); err != nil {
+		fmt.Fprintf(os.Stderr, "netns: %v\n", err)
+		os.Exit(1)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

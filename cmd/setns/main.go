@@ -33,8 +33,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"runtime"
+
+	"github.com/setns/setns/internal/runas"
 )
 
 // The main goroutine stays on the main thread, which is the one that enters
@@ -42,5 +45,11 @@ import (
 func init() { runtime.LockOSThread() }
 
 func main() {
+	// Before anything else: installed setuid or with file capabilities,
+	// setns would turn every user into root.
+	if err := runas.CheckInvoker(); err != nil {
+		fmt.Fprintf(os.Stderr, "setns: %v\n", err)
+		os.Exit(1)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -18,7 +18,7 @@ import (
 )
 
 // TestParseValues: an option that takes a value refuses an empty one
-// ("--pid ''" made a namespace named after COMMAND, "--user ''" ran as
+// ("--pid ”" made a namespace named after COMMAND, "--user ”" ran as
 // root), a --sysctl value must be one line, and --preserve-fds needs
 // --user and a count.
 func TestParseValues(t *testing.T) {
@@ -52,7 +52,7 @@ func TestParseValues(t *testing.T) {
 	}
 }
 
-// TestRefusedValuesRunNothing: "setns --pid '' true" used to create a
+// TestRefusedValuesRunNothing: "setns --pid ” true" used to create a
 // namespace named "true"; "--user 4294967295" ran COMMAND as root, since
 // (uid_t)-1 means "unchanged" to setresuid. Now nothing is created or run.
 func TestRefusedValuesRunNothing(t *testing.T) {

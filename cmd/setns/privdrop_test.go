@@ -18,7 +18,7 @@ import (
 )
 
 // TestParseValues: an option that takes a value refuses an empty one
-// ("--pid ”" made a namespace named after COMMAND, "--user ”" ran as
+// (an empty --pid made a namespace named after COMMAND, an empty --user ran as
 // root), a --sysctl value must be one line, and --preserve-fds needs
 // --user and a count.
 func TestParseValues(t *testing.T) {

@@ -11,7 +11,7 @@
 //	netns [OPTIONS] [-all] delete [NAME]
 //	netns [OPTIONS] identify [PID]
 //	netns [OPTIONS] pids NAME
-//	netns [OPTIONS] [-all] exec [--user USER[:GROUP]] [--dns ADDR]... [NAME] COMMAND [ARG]...
+//	netns [OPTIONS] [-all] exec [--user USER[:GROUP] [--preserve-fds N]] [--dns ADDR]... [NAME] COMMAND [ARG]...
 //	netns [OPTIONS] monitor
 //	netns [OPTIONS] doctor [--fix] [-j]
 //	netns [OPTIONS] list-id [target-nsid N] [nsid M]
@@ -30,7 +30,9 @@
 // (placeholders of creates that never finished, junk files, bad symlinks,
 // directories, stacked mounts, names whose namespace lives only in another
 // mount namespace) and with --fix repairs what is safe to repair; it exits
-// 1 while problems remain. exec --user and --dns work as in setns.
+// 1 while problems remain. exec --user, --preserve-fds and --dns work as
+// in setns; from a terminal, exec --user runs COMMAND on a new pty that
+// netns relays, as its parent, instead of replacing itself.
 //
 // Deliberate differences from ip: monitor reports a name only once it is
 // a usable namespace, and flushes each line; -all delete goes on past a

@@ -23,12 +23,19 @@
 //	--path FILE   enter the namespace file FILE (no create, no /etc binds)
 //	--pid PID     enter the network namespace of process PID
 //	--bare        only setns(2) and exec, like nsenter --net: no mount namespace
+//	--user USER[:GROUP]
+//	              run COMMAND as USER (a number is an id), with no capabilities
+//	              (uid 0 keeps root's), no descriptor past 2, and on a new pty
+//	              relayed by setns when a standard file is a terminal
+//	--preserve-fds N
+//	              with --user, keep descriptors 3 to 3+N-1 open
 //	-h, --help    print usage and exit
 //
 // # Exit status
 //
 // COMMAND's own status once it runs; 1 if setns itself fails (usage, bad
-// name, no such namespace, permission); 126 if COMMAND was found but could
+// name, no such namespace, permission, installed setuid or with file
+// capabilities); 126 if COMMAND was found but could
 // not be executed; 127 if COMMAND was not found.
 package main
 

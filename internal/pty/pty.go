@@ -160,13 +160,15 @@ func Run(cmd *exec.Cmd, start func(*exec.Cmd) error, uid int, sigs <-chan os.Sig
 
 // relay copies the pty's output to the terminal until the pty is closed
 // (EIO once no process holds the slave) or the drain deadline passes.
+// Once the terminal fails (hung up, or a read-only stdin) the output is
+// still read, and dropped, so that the command never blocks on a full pty.
 func relay(term io.Writer, master *os.File) {
 	buf := make([]byte, 32*1024)
 	for {
 		n, err := master.Read(buf)
-		if n > 0 {
+		if n > 0 && term != nil {
 			if _, werr := term.Write(buf[:n]); werr != nil {
-				return
+				term = nil
 			}
 		}
 		if err != nil && !errors.Is(err, syscall.EINTR) {

@@ -53,7 +53,9 @@ func Needed(files ...*os.File) bool {
 // terminal, so that Ctrl-C, Ctrl-Z and job control work inside it. The
 // pty gets the terminal's settings and size and belongs to uid; the
 // terminal is put in raw mode while cmd runs (when stdin is one) and
-// restored on every return. Every signal received on sigs is passed to
+// restored on every return. As the leader of a session whose parent is in
+// another, cmd is in an orphaned process group, which the kernel does not
+// stop for SIGTSTP: Ctrl-Z suspends the jobs of a shell, not cmd itself. Every signal received on sigs is passed to
 // cmd, and SIGWINCH resizes the pty. Run returns what cmd.Wait returns.
 func Run(cmd *exec.Cmd, start func(*exec.Cmd) error, uid int, sigs <-chan os.Signal) error {
 	in, _ := cmd.Stdin.(*os.File)

@@ -82,7 +82,7 @@ func (l listFlag) String() string     { return "" }
 func (l listFlag) Set(v string) error { return l.add(v) }
 
 // valueFlag is an option that takes a value, which must not be empty:
-// "--user ”" must not mean "no --user".
+// an empty --user must not mean "no --user".
 type valueFlag struct{ p *string }
 
 func (f valueFlag) String() string { return "" }

@@ -52,7 +52,7 @@ func TestParseValues(t *testing.T) {
 	}
 }
 
-// TestRefusedValuesRunNothing: "setns --pid ” true" used to create a
+// TestRefusedValuesRunNothing: setns with an empty --pid used to create a
 // namespace named "true"; "--user 4294967295" ran COMMAND as root, since
 // (uid_t)-1 means "unchanged" to setresuid. Now nothing is created or run.
 func TestRefusedValuesRunNothing(t *testing.T) {

@@ -71,7 +71,8 @@
 //     EtcDir entries onto a symlink itself so they survive renames of its
 //     target, make DNS work when the host uses a loopback resolver
 //     (ExecOptions.FixLoopbackDNS, DNS), and can drop to a user with no
-//     capabilities (ExecOptions.Credential).
+//     capabilities, closing the descriptors the process inherited
+//     (ExecOptions.Credential, PreserveFDs).
 //   - Delete removes stacked mounts in one call; (*NS).SetSysctl sets
 //     net.* sysctls inside a namespace.
 //   - Watch reports a name as added only once it is a usable namespace

@@ -33,6 +33,37 @@ type ExecOptions struct {
 
 	// Credential, if set, is the user the command runs as (see Credential).
 	Credential *Credential
+
+	// PreserveFDs, with a Credential, keeps descriptors 3 to 3+PreserveFDs-1
+	// open for the command, like systemd-run's and runc's --preserve-fds.
+	// Every other descriptor from 3 on is closed when the command starts, so
+	// that it cannot read what root had open (sudo's closefrom). Without a
+	// Credential nothing is closed: the command is root anyway, and inherits
+	// descriptors as under "ip netns exec" and nsenter.
+	PreserveFDs int
+}
+
+// check refuses options that cannot be applied, before anything changes.
+func (o *ExecOptions) check() error {
+	if o == nil {
+		return nil
+	}
+	if o.PreserveFDs < 0 {
+		return fmt.Errorf("preserve fds: negative count %d", o.PreserveFDs)
+	}
+	if o.Credential != nil {
+		return o.Credential.check()
+	}
+	return nil
+}
+
+// closeFrom is the first descriptor the command must not inherit, or -1
+// when it inherits them all (no Credential).
+func (o *ExecOptions) closeFrom() int {
+	if o == nil || o.Credential == nil {
+		return -1
+	}
+	return 3 + o.PreserveFDs
 }
 
 func (o *ExecOptions) warn(err error) {
@@ -48,22 +79,44 @@ func (o *ExecOptions) warn(err error) {
 // argv and env are passed to execve(2) unchanged; path
 // must already be resolved (exec.LookPath). The PID stays the same.
 //
+// With a Credential, descriptors from 3+PreserveFDs on are made
+// close-on-exec just before execve(2) and put back if it fails.
+//
 // Exec locks the calling goroutine to its thread and moves that thread.
 // It returns only on failure; the goroutine then stays locked to a thread
 // that must not be reused, which the runtime discards when the goroutine
 // exits. Commands call it from main and exit on error. Needs CAP_SYS_ADMIN.
 func (ns *NS) Exec(path string, argv, env []string, opts *ExecOptions) error {
+	if err := opts.check(); err != nil {
+		return newError("enter", ns.String(), err)
+	}
 	runtime.LockOSThread()
 	if err := ns.enter(opts); err != nil {
 		return err
 	}
-	return newError("exec", path, execve(path, argv, env))
+	changed, err := closeOnExecFrom(opts.closeFrom())
+	if err != nil {
+		return newError("enter", ns.String(), err)
+	}
+	err = execve(path, argv, env)
+	clearCloseOnExec(changed)
+	return newError("exec", path, err)
 }
 
 // Start starts cmd inside the namespace, in the same environment as Exec,
 // without moving the caller: the child is forked from a private thread
 // that is thrown away afterwards. Use cmd.Wait as usual.
+//
+// The command gets cmd's Stdin, Stdout, Stderr and ExtraFiles, as with
+// cmd.Start. With a Credential, any other descriptor of the process that
+// lacks close-on-exec (Go opens none, but a process can inherit some) is
+// kept from the command too: descriptors from 3+PreserveFDs on are made
+// close-on-exec while the child is forked, then restored. A command
+// started at that moment by another goroutine does not inherit them either.
 func (ns *NS) Start(cmd *exec.Cmd, opts *ExecOptions) error {
+	if err := opts.check(); err != nil {
+		return newError("enter", ns.String(), err)
+	}
 	done := make(chan error, 1)
 	goLocked(func() {
 		// Never unlocked: this thread's namespaces (and, after
@@ -73,7 +126,14 @@ func (ns *NS) Start(cmd *exec.Cmd, opts *ExecOptions) error {
 			done <- err
 			return
 		}
-		done <- cmd.Start()
+		changed, err := closeOnExecFrom(opts.closeFrom())
+		if err != nil {
+			done <- newError("enter", ns.String(), err)
+			return
+		}
+		err = cmd.Start()
+		clearCloseOnExec(changed)
+		done <- err
 	})
 	return <-done
 }

@@ -271,12 +271,18 @@ func attachContent(data []byte, dst string) error {
 // dropPrivileges switches the calling thread, and only it, to uid, gid and
 // groups, then sets no_new_privs. The raw system calls matter: the libc
 // and Go wrappers change every thread of the process, but the thread may
-// be a throwaway one that only forks the command (Start). A switch from
-// uid 0 to non-zero uids clears the permitted, effective and ambient
-// capability sets (capabilities(7)); no_new_privs stops setuid binaries
-// and file capabilities from giving them back. Both are kept by execve
-// and inherited by children.
+// be a throwaway one that only forks the command (Start). For a uid other
+// than 0 every capability set goes: the bounding set first (dropping from
+// it needs CAP_SETPCAP, so while still root), then setresuid, which clears
+// the permitted, effective and ambient sets (capabilities(7)) unless a
+// securebit says otherwise, so they and the inheritable set are cleared
+// explicitly after it. no_new_privs stops setuid binaries from giving uid
+// 0 back. All of it is kept by execve and inherited by children. Ids of
+// (uid_t)-1 ("unchanged") are refused here too, whatever the caller checked.
 func dropPrivileges(uid, gid uint32, groups []uint32) error {
+	if uid == unchangedID || gid == unchangedID {
+		return os.NewSyscallError("setresuid", unix.EINVAL)
+	}
 	var gp uintptr
 	if len(groups) > 0 {
 		gp = uintptr(unsafe.Pointer(&groups[0]))
@@ -287,13 +293,98 @@ func dropPrivileges(uid, gid uint32, groups []uint32) error {
 	if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(gid), uintptr(gid), uintptr(gid)); e != 0 {
 		return os.NewSyscallError("setresgid", e)
 	}
+	if uid != 0 {
+		if err := dropBoundingSet(); err != nil {
+			return err
+		}
+	}
 	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(uid), uintptr(uid), uintptr(uid)); e != 0 {
 		return os.NewSyscallError("setresuid", e)
+	}
+	if uid != 0 {
+		if err := clearCapabilities(); err != nil {
+			return err
+		}
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return os.NewSyscallError("prctl", err)
 	}
 	return nil
+}
+
+// dropBoundingSet removes every capability from the calling thread's
+// bounding set: each one up to /proc/sys/kernel/cap_last_cap, which the
+// kernel marks by answering EINVAL for the first one past it.
+func dropBoundingSet() error {
+	for c := uintptr(0); c < 64; c++ {
+		err := unix.Prctl(unix.PR_CAPBSET_DROP, c, 0, 0, 0)
+		if err == unix.EINVAL {
+			return nil
+		}
+		if err != nil {
+			return os.NewSyscallError("prctl PR_CAPBSET_DROP", err)
+		}
+	}
+	return nil
+}
+
+// clearCapabilities empties the calling thread's ambient, permitted,
+// effective and inheritable sets (capset(2) on thread 0, the caller).
+func clearCapabilities() error {
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+		return os.NewSyscallError("prctl PR_CAP_AMBIENT", err)
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	return os.NewSyscallError("capset", unix.Capset(&hdr, &data[0]))
+}
+
+// closeOnExecFrom marks every descriptor from first on close-on-exec, so
+// that execve(2) closes them, as sudo's closefrom does, and returns those
+// it changed so that they can be put back (clearCloseOnExec). first < 0
+// does nothing. close_range(2) with CLOSE_RANGE_CLOEXEC (Linux 5.11) marks
+// them all at once, even ones opened meanwhile; before it each open
+// descriptor is marked in turn.
+func closeOnExecFrom(first int) ([]int, error) {
+	if first < 0 {
+		return nil, nil
+	}
+	var changed []int
+	d, derr := os.Open("/proc/self/fd")
+	if derr == nil {
+		names, _ := d.Readdirnames(-1)
+		d.Close()
+		for _, n := range names {
+			fd, err := strconv.Atoi(n)
+			if err != nil || fd < first {
+				continue
+			}
+			if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && fl&unix.FD_CLOEXEC == 0 {
+				changed = append(changed, fd)
+			}
+		}
+	}
+	err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return changed, nil
+	}
+	if err != unix.ENOSYS && err != unix.EINVAL || derr != nil {
+		return nil, os.NewSyscallError("close_range", err)
+	}
+	for _, fd := range changed {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil && err != unix.EBADF {
+			clearCloseOnExec(changed)
+			return nil, os.NewSyscallError("fcntl", err)
+		}
+	}
+	return changed, nil
+}
+
+// clearCloseOnExec undoes closeOnExecFrom for the descriptors it changed.
+func clearCloseOnExec(fds []int) {
+	for _, fd := range fds {
+		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
+	}
 }
 
 // iffUp is the IFF_UP interface flag, for bringing loopback up.

@@ -12,10 +12,16 @@ import (
 // The key is dotted (net.ipv4.ip_forward) or a path (net/ipv4/ip_forward),
 // as sysctl(8) accepts. The host's values are never touched. Needs
 // CAP_SYS_ADMIN to enter and CAP_NET_ADMIN over the namespace to write.
+// A value with a newline or a NUL byte is refused.
 func (ns *NS) SetSysctl(key, value string) error {
 	path, err := sysctlPath(key)
 	if err != nil {
 		return newError("sysctl", ns.String(), err)
+	}
+	if strings.ContainsAny(value, "\n\x00") {
+		// The kernel would take the first line (or stop at the NUL) of a
+		// value meant whole, and some tables read further lines as values.
+		return newError("sysctl", ns.String(), fmt.Errorf("%s: value %q is not one line", key, value))
 	}
 	return ns.Do(func() error {
 		// /proc/sys/net resolves to the opening thread's namespace.
@@ -44,7 +50,7 @@ func sysctlPath(key string) (string, error) {
 		return "", fmt.Errorf("sysctl %q: only net.* keys belong to a network namespace", key)
 	}
 	for _, c := range parts {
-		if c == "" || c == "." || c == ".." {
+		if c == "" || strings.ContainsAny(c, "\n\x00") || c == "." || c == ".." {
 			return "", fmt.Errorf("sysctl %q: invalid key", key)
 		}
 	}

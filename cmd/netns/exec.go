@@ -5,9 +5,12 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
+	"github.com/setns/setns/internal/pty"
 	"github.com/setns/setns/internal/runas"
 	"github.com/setns/setns/netns"
 )
@@ -44,8 +47,52 @@ func (c *cmd) exec(args []string) result {
 		return c.fail(1, "exec %q: %v", args[1], err)
 	}
 	c.out.Flush()
+	if c.usePTY() {
+		// A command run as another user must not get root's terminal:
+		// netns stays, as its parent, and relays a new pty to it.
+		defer ns.Close()
+		cmd := &exec.Cmd{Path: prog, Args: args[1:], Env: c.execEnv(), Stdin: c.stdin, Stdout: c.stdout, Stderr: c.stderr}
+		err := c.startWait(ns, cmd)
+		if cmd.ProcessState == nil {
+			return c.fail(execStatus(err), "%v", err)
+		}
+		if ws, isWait := cmd.ProcessState.Sys().(syscall.WaitStatus); isWait && ws.Signaled() {
+			return result{code: 128 + int(ws.Signal())} // as a shell reports the exec'd command's death
+		}
+		return result{code: cmd.ProcessState.ExitCode()}
+	}
 	err = ns.Exec(prog, args[1:], c.execEnv(), c.execOptions())
 	return c.fail(execStatus(err), "%v", err)
+}
+
+// usePTY tells whether exec --user gives COMMAND a pty of its own: when
+// any of its standard files is a terminal (see internal/pty).
+func (c *cmd) usePTY() bool {
+	if c.execUser == nil {
+		return false
+	}
+	for _, f := range []any{c.stdin, c.stdout, c.stderr} {
+		if f, isFile := f.(*os.File); isFile && pty.IsTerminal(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// startWait starts cmd inside ns and waits for it; with usePTY on a new
+// pty, passing on the signals that would end netns.
+func (c *cmd) startWait(ns *netns.NS, cmd *exec.Cmd) error {
+	if !c.usePTY() {
+		if err := ns.Start(cmd, c.execOptions()); err != nil {
+			return err
+		}
+		return cmd.Wait()
+	}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	defer signal.Stop(sigs)
+	start := func(cmd *exec.Cmd) error { return ns.Start(cmd, c.execOptions()) }
+	return pty.Run(cmd, start, int(c.execUser.Cred.UID), sigs)
 }
 
 // execStatus is ip's status for a failed exec: 1 when execve failed, 255
@@ -59,7 +106,7 @@ func execStatus(err error) int {
 }
 
 func (c *cmd) execOptions() *netns.ExecOptions {
-	o := &netns.ExecOptions{Warn: c.warn, DNS: c.execDNS}
+	o := &netns.ExecOptions{Warn: c.warn, DNS: c.execDNS, PreserveFDs: c.execPreserve}
 	if c.execUser != nil {
 		o.Credential = &c.execUser.Cred
 	}
@@ -76,14 +123,16 @@ func (c *cmd) execEnv() []string {
 }
 
 // execFlags takes exec's own options off the front of args: --user
-// USER[:GROUP] and --dns ADDR (repeatable; also --user=... and --dns=...).
-// ip netns exec has none, so without them exec is exactly ip's. A bad
-// value is a usage error (255), as ip's bad arguments are.
+// USER[:GROUP], --preserve-fds N and --dns ADDR (repeatable; also
+// --user=... and so on). ip netns exec has none, so without them exec is
+// exactly ip's. A bad or empty value is a usage error (255), as ip's bad
+// arguments are.
 func (c *cmd) execFlags(args []string) ([]string, result) {
-	c.execUser, c.execDNS = nil, nil
+	c.execUser, c.execDNS, c.execPreserve = nil, nil, 0
+	preserve := false
 	for len(args) > 0 {
 		opt, val, inline := strings.Cut(args[0], "=")
-		if opt != "--user" && opt != "--dns" {
+		if opt != "--user" && opt != "--dns" && opt != "--preserve-fds" {
 			break
 		}
 		if !inline {
@@ -93,6 +142,17 @@ func (c *cmd) execFlags(args []string) ([]string, result) {
 			val, args = args[1], args[1:]
 		}
 		args = args[1:]
+		if val == "" {
+			return nil, c.die(255, "exec: %s needs a value", opt)
+		}
+		if opt == "--preserve-fds" {
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 || n > 1<<20 {
+				return nil, c.die(255, "exec: --preserve-fds %q: not a descriptor count", val)
+			}
+			c.execPreserve, preserve = n, true
+			continue
+		}
 		if opt == "--dns" {
 			if _, err := netip.ParseAddr(val); err != nil {
 				return nil, c.die(255, "exec: --dns %q: not an IP address", val)
@@ -105,6 +165,9 @@ func (c *cmd) execFlags(args []string) ([]string, result) {
 			return nil, c.die(255, "exec: --user: %v", err)
 		}
 		c.execUser = u
+	}
+	if preserve && c.execUser == nil {
+		return nil, c.die(255, "exec: --preserve-fds needs --user: without it no descriptor is closed")
 	}
 	return args, ok
 }
@@ -162,10 +225,10 @@ func (c *cmd) execChild(name string, argv []string) result {
 	}
 	cmd := &exec.Cmd{Path: prog, Args: argv, Env: c.execEnv(), Stdin: c.stdin, Stdout: c.stdout, Stderr: c.stderr}
 	c.out.Flush()
-	if err := ns.Start(cmd, c.execOptions()); err != nil {
+	err = c.startWait(ns, cmd)
+	if cmd.ProcessState == nil {
 		return c.fail(1, "%v", err)
 	}
-	err = cmd.Wait()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ws, isWait := ee.Sys().(syscall.WaitStatus); isWait && ws.Signaled() {

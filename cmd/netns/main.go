@@ -31,7 +31,9 @@
 // (placeholders of creates that never finished, junk files, bad symlinks,
 // directories, stacked mounts, names whose namespace lives only in another
 // mount namespace) and with --fix repairs what is safe to repair; it exits
-// 1 while problems remain. exec --user and --dns work as in setns.
+// 1 while problems remain. exec --user, --preserve-fds and --dns work as
+// in setns; from a terminal, exec --user runs COMMAND on a new pty that
+// netns relays, as its parent, instead of replacing itself.
 //
 // Deliberate differences from ip: monitor reports a name only once it is
 // a usable namespace, and flushes each line; -all delete goes on past a
@@ -79,8 +81,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"runtime"
+
+	"github.com/setns/setns/internal/runas"
 )
 
 // The main goroutine starts locked to the main thread, so that goroutines
@@ -93,5 +98,11 @@ import (
 func init() { runtime.LockOSThread() }
 
 func main() {
+	// Before anything else: installed setuid or with file capabilities,
+	// netns would turn every user into root.
+	if err := runas.CheckInvoker(); err != nil {
+		fmt.Fprintf(os.Stderr, "netns: %v\n", err)
+		os.Exit(1)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

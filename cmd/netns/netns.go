@@ -39,7 +39,10 @@ Options:
   -h, -help         print this help and exit
 
 Exec options (none: exactly "ip netns exec"):
-  --user USER[:GROUP]  run COMMAND as USER, with no capabilities
+  --user USER[:GROUP]  run COMMAND as USER, with no capabilities (uid 0
+                       keeps root's), no descriptor past 2, and on a new
+                       pty if on a terminal
+  --preserve-fds N     with --user, keep descriptors 3 to 3+N-1 open
   --dns ADDR           give COMMAND a resolv.conf naming ADDR (repeatable)
 
 Doctor options:
@@ -59,9 +62,10 @@ type cmd struct {
 	batch  bool // in a batch: exec forks, as ip does
 
 	conn *netns.IDConn // dialed on first use; one per run
-	// exec's own options (--user, --dns), for the exec being run.
-	execUser *runas.User
-	execDNS  []string
+	// exec's own options (--user, --dns, --preserve-fds), for the exec being run.
+	execUser     *runas.User
+	execDNS      []string
+	execPreserve int
 
 	names   nameCache
 	scanned []netns.NamedID // this verb's scan of the run directory, if any

@@ -51,6 +51,8 @@ func helper(name string) int {
 	case "setuid0": // try to become root again
 		fmt.Println("setuid(0):", syscall.Setuid(0))
 		return 0
+	case "tiocsti": // type into the terminal (privdrop_test.go)
+		return tiocstiProbe()
 	}
 	return 2
 }
@@ -86,7 +88,7 @@ func TestUser(t *testing.T) {
 	os.WriteFile(etc+"/hosts", []byte("192.0.2.9 inside\n"), 0o644)
 
 	cmd := setnsCmd("--user", "nstest-user", name, "sh", "-c",
-		`id; grep -E '^(NoNewPrivs|CapEff|CapPrm|CapAmb|CapInh):' /proc/self/status; echo "$HOME $USER $LOGNAME $SHELL"; echo "D=$DISPLAY F=$FOO N=$NETNS_NAME"; ls /sys/class/net; cat /etc/hosts`)
+		`id; grep -E '^(NoNewPrivs|CapEff|CapPrm|CapAmb|CapInh|CapBnd):' /proc/self/status; echo "$HOME $USER $LOGNAME $SHELL"; echo "D=$DISPLAY F=$FOO N=$NETNS_NAME"; ls /sys/class/net; cat /etc/hosts`)
 	cmd.Env = append(cmd.Env, "DISPLAY=:7", "FOO=dropped")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -95,7 +97,7 @@ func TestUser(t *testing.T) {
 	for _, want := range []string{
 		"uid=4242(nstest-user) gid=4242(nstest-user) groups=4242(nstest-user),4343(nstest-extra)",
 		"NoNewPrivs:\t1", "CapEff:\t0000000000000000", "CapPrm:\t0000000000000000",
-		"CapAmb:\t0000000000000000", "CapInh:\t0000000000000000",
+		"CapAmb:\t0000000000000000", "CapInh:\t0000000000000000", "CapBnd:\t0000000000000000",
 		"/home/nstest nstest-user nstest-user /bin/sh",
 		"D=:7 F= N=" + name,
 		"\nlo\n",             // fresh sysfs: mounted before the drop

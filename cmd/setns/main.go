@@ -27,7 +27,10 @@
 //	--path FILE          enter the namespace file FILE (no create, no /etc binds)
 //	--pid PID            enter the network namespace of process PID
 //	--bare               only setns(2) and exec, like nsenter --net: no mount namespace
-//	--user USER[:GROUP]  run COMMAND as USER (name or id), with no capabilities
+//	--user USER[:GROUP]  run COMMAND as USER (name or id; a number is an id),
+//	                     with no capabilities (uid 0 keeps root's), no open
+//	                     descriptor past 2, and on a new pty if on a terminal
+//	--preserve-fds N     with --user, keep descriptors 3 to 3+N-1 open
 //	--no-lo              leave loopback down in a namespace setns creates
 //	--dns ADDR           give COMMAND a resolv.conf naming ADDR (repeatable)
 //	--sysctl KEY=VALUE   set a net.* sysctl inside before COMMAND runs (repeatable)
@@ -38,14 +41,18 @@
 // # Exit status
 //
 // COMMAND's own status once it runs (128+N if it dies from signal N under
-// --temp); 1 if setns itself fails (usage, bad name, no such namespace,
-// permission); 126 if COMMAND was found but could not be executed; 127 if
-// COMMAND was not found.
+// --temp or on a relayed terminal); 1 if setns itself fails (usage, bad
+// name, no such namespace, permission, started setuid or with file
+// capabilities); 126 if COMMAND was found but could not be executed; 127
+// if COMMAND was not found.
 package main
 
 import (
+	"fmt"
 	"os"
 	"runtime"
+
+	"github.com/setns/setns/internal/runas"
 )
 
 // The main goroutine stays on the main thread, which is the one that enters
@@ -55,5 +62,11 @@ import (
 func init() { runtime.LockOSThread() }
 
 func main() {
+	// Before anything else: installed setuid or with file capabilities,
+	// setns would turn every user into root.
+	if err := runas.CheckInvoker(); err != nil {
+		fmt.Fprintf(os.Stderr, "setns: %v\n", err)
+		os.Exit(1)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,10 @@ Options:
   --path FILE          enter the namespace file FILE (no create, no /etc binds)
   --pid PID            enter the network namespace of process PID
   --bare               only setns(2) and exec, like nsenter --net: no mount namespace
-  --user USER[:GROUP]  run COMMAND as USER (name or id), with no capabilities
+  --user USER[:GROUP]  run COMMAND as USER (name or id; a number is an id),
+                       with no capabilities (uid 0 keeps root's), no open
+                       descriptor past 2, and on a new pty if on a terminal
+  --preserve-fds N     with --user, keep descriptors 3 to 3+N-1 open
   --no-lo              leave loopback down in a namespace setns creates
   --dns ADDR           give COMMAND a resolv.conf naming ADDR (repeatable)
   --sysctl KEY=VALUE   set a net.* sysctl inside before COMMAND runs (repeatable)
@@ -51,6 +55,7 @@ type options struct {
 	noCreate bool
 	bare     bool
 	user     string   // --user spec
+	preserve int      // --preserve-fds
 	noLo     bool     // --no-lo
 	dns      []string // --dns
 	sysctls  []sysctl // --sysctl
@@ -76,6 +81,30 @@ type listFlag struct {
 func (l listFlag) String() string     { return "" }
 func (l listFlag) Set(v string) error { return l.add(v) }
 
+// valueFlag is an option that takes a value, which must not be empty:
+// an empty --user must not mean "no --user".
+type valueFlag struct{ p *string }
+
+func (f valueFlag) String() string { return "" }
+func (f valueFlag) Set(v string) error {
+	if v == "" {
+		return errEmpty
+	}
+	*f.p = v
+	return nil
+}
+
+var errEmpty = errors.New("empty value")
+
+// oneLine refuses a value that the kernel would read as more than one
+// line, or cut at a NUL byte.
+func oneLine(v string) error {
+	if strings.ContainsAny(v, "\n\x00") {
+		return errors.New("value must be one line, without NUL")
+	}
+	return nil
+}
+
 // parse reads the command line. Flags end at the first non-flag argument,
 // so "setns blue ip -o link" passes -o to ip; "--" ends them too.
 func parse(args []string, getenv func(string) string) (*options, error) {
@@ -84,17 +113,21 @@ func parse(args []string, getenv func(string) string) (*options, error) {
 	fl.Usage = func() {}
 	var o options
 	var help bool
-	var pid string
+	var pid, preserve string
 	fl.BoolVar(&help, "h", false, "")
 	fl.BoolVar(&help, "help", false, "")
 	fl.BoolVar(&o.noCreate, "no-create", false, "")
 	fl.BoolVar(&o.bare, "bare", false, "")
-	fl.StringVar(&o.path, "path", "", "")
-	fl.StringVar(&pid, "pid", "", "")
-	fl.StringVar(&o.user, "user", "", "")
+	fl.Var(valueFlag{&o.path}, "path", "")
+	fl.Var(valueFlag{&pid}, "pid", "")
+	fl.Var(valueFlag{&o.user}, "user", "")
+	fl.Var(valueFlag{&preserve}, "preserve-fds", "")
 	fl.BoolVar(&o.noLo, "no-lo", false, "")
 	fl.BoolVar(&o.temp, "temp", false, "")
 	fl.Var(listFlag{func(v string) error {
+		if v == "" {
+			return errEmpty
+		}
 		if _, err := netip.ParseAddr(v); err != nil {
 			return fmt.Errorf("not an IP address")
 		}
@@ -102,6 +135,12 @@ func parse(args []string, getenv func(string) string) (*options, error) {
 		return nil
 	}}, "dns", "")
 	fl.Var(listFlag{func(v string) error {
+		if v == "" {
+			return errEmpty
+		}
+		if err := oneLine(v); err != nil {
+			return err
+		}
 		k, val, ok := strings.Cut(v, "=")
 		k = strings.TrimSpace(k)
 		if !ok || !strings.HasPrefix(k, "net.") && !strings.HasPrefix(k, "net/") {
@@ -125,6 +164,16 @@ func parse(args []string, getenv func(string) string) (*options, error) {
 			return nil, &usageError{fmt.Sprintf("invalid PID %q", pid)}
 		}
 		o.pid = n
+	}
+	if preserve != "" {
+		n, err := strconv.Atoi(preserve)
+		if err != nil || n < 0 || n > 1<<20 {
+			return nil, &usageError{fmt.Sprintf("invalid descriptor count %q", preserve)}
+		}
+		if o.user == "" {
+			return nil, &usageError{"--preserve-fds needs --user: without it no descriptor is closed"}
+		}
+		o.preserve = n
 	}
 	rest, err := o.positional(fl.Args())
 	if err != nil {
@@ -183,7 +232,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	warn := func(err error) { fmt.Fprintf(stderr, "setns: warning: %v\n", err) }
-	execOpts := &netns.ExecOptions{Bare: o.bare, Warn: warn, DNS: o.dns, FixLoopbackDNS: !o.bare}
+	execOpts := &netns.ExecOptions{Bare: o.bare, Warn: warn, DNS: o.dns, FixLoopbackDNS: !o.bare,
+		PreserveFDs: o.preserve}
 	env := os.Environ()
 	if o.user != "" {
 		u, err := runas.Lookup(o.user)
@@ -212,6 +262,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			netns.Delete(o.name)
 		}
 		return fail(stderr, err)
+	}
+	if usePTY(execOpts, stdin, stdout, stderr) {
+		// The command must not get root's terminal: setns stays, as its
+		// parent, and relays a new pty to it (see runChild).
+		sigs := make(chan os.Signal, 8)
+		signal.Notify(sigs, forwarded...)
+		defer signal.Stop(sigs)
+		defer ns.Close()
+		cmd := &exec.Cmd{Path: prog, Args: o.argv, Env: withName(env, o.name),
+			Stdin: stdin, Stdout: stdout, Stderr: stderr}
+		return runChild(ns, cmd, execOpts, sigs, stderr)
 	}
 	err = ns.Exec(prog, o.argv, withName(env, o.name), execOpts)
 	return fail(stderr, err)

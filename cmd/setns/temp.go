@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/setns/setns/internal/pty"
 	"github.com/setns/setns/netns"
 )
 
@@ -41,26 +42,59 @@ func runTemp(o *options, prog string, env []string, createOpts *netns.CreateOpti
 	}
 	cmd := &exec.Cmd{Path: prog, Args: o.argv, Env: withName(env, name),
 		Stdin: stdin, Stdout: stdout, Stderr: stderr}
-	if err := ns.Start(cmd, execOpts); err != nil {
+	return runChild(ns, cmd, execOpts, sigs, stderr)
+}
+
+// usePTY tells whether COMMAND gets a pty of its own: when it runs as
+// another user (--user) and any of its standard files is a terminal.
+func usePTY(execOpts *netns.ExecOptions, files ...any) bool {
+	if execOpts.Credential == nil {
+		return false
+	}
+	for _, f := range files {
+		if f, ok := f.(*os.File); ok && pty.IsTerminal(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// runChild starts cmd inside ns as a child and waits for it, passing on
+// the signals received on sigs, and returns its exit status. When usePTY
+// says so, the command runs on a new pty in a new session, as sudo's
+// use_pty does, and setns relays between it and the terminal: a command
+// run as another user then cannot push input into root's terminal
+// (TIOCSTI) or use it after setns exits.
+func runChild(ns *netns.NS, cmd *exec.Cmd, execOpts *netns.ExecOptions, sigs <-chan os.Signal, stderr io.Writer) int {
+	start := func(cmd *exec.Cmd) error {
+		err := ns.Start(cmd, execOpts)
 		var pe *fs.PathError
 		if errors.As(err, &pe) { // fork/exec failed: report like an exec
-			err = &netns.Error{Op: "exec", Name: prog, Err: pe.Err}
+			err = &netns.Error{Op: "exec", Name: cmd.Path, Err: pe.Err}
 		}
-		return fail(stderr, err)
+		return err
 	}
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case s := <-sigs:
-				cmd.Process.Signal(s)
-			case <-done:
-				return
+	var werr error
+	if usePTY(execOpts, cmd.Stdin, cmd.Stdout, cmd.Stderr) {
+		werr = pty.Run(cmd, start, int(execOpts.Credential.UID), sigs)
+	} else if werr = start(cmd); werr == nil {
+		done := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case s := <-sigs:
+					cmd.Process.Signal(s)
+				case <-done:
+					return
+				}
 			}
-		}
-	}()
-	werr := cmd.Wait()
-	close(done)
+		}()
+		werr = cmd.Wait()
+		close(done)
+	}
+	if cmd.ProcessState == nil {
+		return fail(stderr, werr)
+	}
 	return exitStatus(cmd.ProcessState, werr, stderr)
 }
 

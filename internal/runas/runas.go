@@ -4,9 +4,7 @@ package runas
 
 import (
 	"fmt"
-	"os/user"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/setns/setns/netns"
@@ -20,10 +18,17 @@ type User struct {
 	Shell string
 }
 
-// Lookup resolves USER[:GROUP], each a name or a numeric id, in the user
-// and group databases. Supplementary groups are the user's groups from the
-// group database. A numeric uid without a passwd entry is allowed: its
-// group defaults to the same number, HOME to "/" and SHELL to /bin/sh.
+// Lookup resolves USER[:GROUP], each a name or a numeric id. A name is
+// looked up in /etc/passwd (/etc/group), then, if the files have no entry,
+// through NSS with getent(1) (LDAP, SSSD, systemd-homed...). A number is
+// always an id, never a name: "1000" is uid 1000 even if a user is called
+// "1000". A uid with an entry gets that user's group, home, shell and
+// supplementary groups (the groups listing the user in /etc/group, or for
+// a user only NSS knows, "getent initgroups"); a uid without one is
+// allowed, with the same number as group, no supplementary groups, HOME
+// "/" and SHELL /bin/sh. GROUP replaces the group, not the supplementary
+// groups. The id 4294967295, (uid_t)-1, is refused wherever it comes
+// from: setresuid(2) and setresgid(2) read it as "unchanged".
 func Lookup(spec string) (*User, error) {
 	uname, gname, hasGroup := strings.Cut(spec, ":")
 	if uname == "" || hasGroup && gname == "" {
@@ -44,61 +49,65 @@ func Lookup(spec string) (*User, error) {
 }
 
 func lookupUser(name string) (*User, error) {
-	pw, err := user.Lookup(name)
-	if _, numeric := strconv.ParseUint(name, 10, 32); numeric == nil {
-		if err != nil {
-			pw, err = user.LookupId(name)
+	byID := isNumber(name)
+	if byID {
+		if _, err := parseID(name); err != nil {
+			return nil, fmt.Errorf("invalid user %q: uid %v", name, err)
 		}
-		if err != nil {
-			id, _ := strconv.ParseUint(name, 10, 32)
-			return &User{Cred: netns.Credential{UID: uint32(id), GID: uint32(id), Groups: []uint32{}},
-				Name: name, Home: "/", Shell: "/bin/sh"}, nil
-		}
+	}
+	e, err := filesUser(name, byID)
+	if err == nil && e == nil {
+		e, err = nssUser(name, byID)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("unknown user %q", name)
+		return nil, err
 	}
-	uid, err1 := strconv.ParseUint(pw.Uid, 10, 32)
-	gid, err2 := strconv.ParseUint(pw.Gid, 10, 32)
-	if err1 != nil || err2 != nil {
-		return nil, fmt.Errorf("user %q has a non-numeric id", name)
+	if e == nil {
+		if !byID {
+			return nil, fmt.Errorf("unknown user %q", name)
+		}
+		id, _ := parseID(name)
+		return &User{Cred: netns.Credential{UID: id, GID: id, Groups: []uint32{}},
+			Name: name, Home: "/", Shell: "/bin/sh"}, nil
 	}
-	u := &User{Cred: netns.Credential{UID: uint32(uid), GID: uint32(gid), Groups: []uint32{}},
-		Name: pw.Username, Home: pw.HomeDir, Shell: loginShell(pw.Username)}
-	gids, err := pw.GroupIds()
+	var gids []uint32
+	if e.files {
+		gids, err = filesGroupsOf(e.name, e.gid)
+	} else {
+		gids, err = nssGroupsOf(e.name, e.gid)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("groups of user %q: %w", name, err)
 	}
-	for _, g := range gids {
-		if n, err := strconv.ParseUint(g, 10, 32); err == nil {
-			u.Cred.Groups = append(u.Cred.Groups, uint32(n))
-		}
+	shell := e.shell
+	if shell == "" {
+		shell = "/bin/sh" // passwd(5): an empty shell field means sh
 	}
-	return u, nil
+	return &User{Cred: netns.Credential{UID: e.uid, GID: e.gid, Groups: gids},
+		Name: e.name, Home: e.home, Shell: shell}, nil
 }
 
+// lookupGroup resolves GROUP: a number is a gid, a name is looked up in
+// /etc/group, then through getent.
 func lookupGroup(name string) (uint32, error) {
-	g, err := user.LookupGroup(name)
-	if err != nil {
-		if n, perr := strconv.ParseUint(name, 10, 32); perr == nil {
-			return uint32(n), nil
+	if isNumber(name) {
+		gid, err := parseID(name)
+		if err != nil {
+			return 0, fmt.Errorf("invalid group %q: gid %v", name, err)
 		}
+		return gid, nil
+	}
+	g, err := filesGroup(name)
+	if err == nil && g == nil {
+		g, err = nssGroup(name)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if g == nil {
 		return 0, fmt.Errorf("unknown group %q", name)
 	}
-	n, err := strconv.ParseUint(g.Gid, 10, 32)
-	if err != nil {
-		return 0, fmt.Errorf("group %q has a non-numeric id", name)
-	}
-	return uint32(n), nil
-}
-
-// loginShell returns the shell field of the user's passwd entry; os/user
-// does not expose it.
-func loginShell(name string) string {
-	if sh := passwdField(name, 6); sh != "" {
-		return sh
-	}
-	return "/bin/sh"
+	return g.gid, nil
 }
 
 // kept are the variables that survive the switch to another user: the

@@ -1,0 +1,99 @@
+package netns_test
+
+import (
+	"math"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/setns/setns/internal/nstest"
+	"github.com/setns/setns/netns"
+)
+
+// TestCredentialRefusesUnchanged: (uid_t)-1 means "unchanged" to
+// setresuid, so a Credential holding it would leave the command root.
+// Exec and Start refuse it, for the user, the group and any supplementary
+// group, before anything changes: the caller's thread stays where it was
+// and nothing is started.
+func TestCredentialRefusesUnchanged(t *testing.T) {
+	nstest.RequireRoot(t)
+	nstest.CheckThreadNS(t)
+	ns, _ := nstest.NewNamed(t)
+	const bad = math.MaxUint32
+	for _, c := range []netns.Credential{
+		{UID: bad, GID: 0},
+		{UID: 65534, GID: bad},
+		{UID: 65534, GID: 65534, Groups: []uint32{4, bad}},
+		{UID: bad, GID: bad},
+	} {
+		opts := &netns.ExecOptions{Credential: &c}
+		cmd := exec.Command("/bin/true")
+		err := ns.Start(cmd, opts)
+		if err == nil || !strings.Contains(err.Error(), "4294967295 is reserved") {
+			t.Errorf("Start with %+v: %v, want a reserved-id error", c, err)
+		}
+		if cmd.Process != nil {
+			cmd.Wait()
+			t.Errorf("Start with %+v started the command", c)
+		}
+		done := make(chan error, 1)
+		go func() { done <- ns.Exec("/bin/true", []string{"true"}, nil, opts) }()
+		if err := <-done; err == nil || !strings.Contains(err.Error(), "4294967295 is reserved") {
+			t.Errorf("Exec with %+v: %v, want a reserved-id error", c, err)
+		}
+	}
+	if err := ns.Start(exec.Command("/bin/true"), &netns.ExecOptions{PreserveFDs: -1}); err == nil {
+		t.Error("Start with PreserveFDs -1 succeeded")
+	}
+}
+
+// TestStartDropsEverything: with a Credential for a non-root user the
+// command has no capability in any set, bounding and ambient included,
+// and does not inherit a descriptor the process holds without
+// close-on-exec, unless PreserveFDs covers it. The process's own
+// descriptor keeps its flags.
+func TestStartDropsEverything(t *testing.T) {
+	nstest.RequireRoot(t)
+	ns, _ := nstest.NewNamed(t)
+	f, err := os.Open("/etc/hostname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	leak, err := syscall.Dup(int(f.Fd())) // no close-on-exec
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(leak)
+	fdPath := "/proc/self/fd/" + strconv.Itoa(leak)
+	script := `grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb):' /proc/self/status; test -e ` + fdPath + ` && echo leaked; id -u`
+	run := func(preserve int) string {
+		t.Helper()
+		var out strings.Builder
+		cmd := exec.Command("/bin/sh", "-c", script)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		opts := &netns.ExecOptions{Credential: &netns.Credential{UID: 65534, GID: 65534}, PreserveFDs: preserve}
+		if err := ns.Start(cmd, opts); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("%v: %s", err, out.String())
+		}
+		return out.String()
+	}
+	want := "CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n" +
+		"CapBnd:\t0000000000000000\nCapAmb:\t0000000000000000\n"
+	if got := run(0); got != want+"65534\n" {
+		t.Errorf("as 65534 got\n%s\nwant\n%s65534", got, want)
+	}
+	if got := run(leak - 2); got != want+"leaked\n65534\n" {
+		t.Errorf("with PreserveFDs %d got\n%s\nwant the descriptor kept", leak-2, got)
+	}
+	fl, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(leak), syscall.F_GETFD, 0)
+	if e != 0 || fl&syscall.FD_CLOEXEC != 0 {
+		t.Errorf("the process's descriptor: flags %#x, errno %v; want close-on-exec cleared again", fl, e)
+	}
+}

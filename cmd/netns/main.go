@@ -60,7 +60,10 @@
 //
 // None: exactly "ip netns exec".
 //
-//	--user USER[:GROUP]  run COMMAND as USER, with no capabilities
+//	--user USER[:GROUP]  run COMMAND as USER, with no capabilities (uid 0
+//	                     keeps root's), no descriptor past 2, and on a new
+//	                     pty if on a terminal
+//	--preserve-fds N     with --user, keep descriptors 3 to 3+N-1 open
 //	--dns ADDR           give COMMAND a resolv.conf naming ADDR (repeatable)
 //
 // # Doctor options

@@ -148,13 +148,19 @@ var verbs = []struct {
 	// Ours, last, so that every abbreviation ip accepts keeps its
 	// meaning ("d" stays delete; "do" is doctor).
 	{[]string{"doctor"}, false, (*cmd).doctor},
+	// "link" only in full: "l" and "li" stay list, and "lin", unknown to
+	// ip, stays unknown here.
+	{[]string{"link"}, false, (*cmd).link},
 }
+
+// exactVerbs are verbs matched only when spelt out in full.
+var exactVerbs = map[string]bool{"link": true}
 
 // lookupVerb returns the index in verbs of the verb word selects, or -1.
 func lookupVerb(word string) int {
 	for i, v := range verbs {
 		for _, n := range v.names {
-			if matches(word, n) {
+			if matches(word, n) && (!exactVerbs[n] || word == n) {
 				return i
 			}
 		}

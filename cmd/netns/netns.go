@@ -23,6 +23,9 @@ const usage = `Usage:	netns [OPTIONS] [list]
 	netns [OPTIONS] [-all] exec [EXEC-OPTIONS] [NAME] COMMAND [ARG]...
 	netns [OPTIONS] monitor
 	netns [OPTIONS] doctor [--fix] [-j]
+	netns [OPTIONS] link add NS1:IF1 NS2:IF2 [--addr CIDR [--addr CIDR]]
+	netns [OPTIONS] link del NS:IF
+	netns [OPTIONS] link list [NS] [-j]
 	netns help
 NETNSID := auto | POSITIVE-INT
 
@@ -41,6 +44,9 @@ Options:
 Exec options (none: exactly "ip netns exec"):
   --user USER[:GROUP]  run COMMAND as USER, with no capabilities
   --dns ADDR           give COMMAND a resolv.conf naming ADDR (repeatable)
+
+Link options (link is not in ip; NS "." is the namespace netns runs in):
+  --addr CIDR       add CIDR to the first end; a second --addr, to the second
 
 Doctor options:
   --fix             remove placeholders, junk, bad symlinks and empty

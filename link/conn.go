@@ -42,7 +42,8 @@ const (
 
 // ProtoSetns is the IFA_PROTO value on addresses this package adds (and
 // the route protocol code that builds on it uses): a number iproute2's
-// rt_protos leaves free, so "ip addr" shows "proto 245".
+// rt_protos leaves free (an "ip addr" that knows IFA_PROTO shows "proto
+// 245"; iproute2 6.1 does not show it).
 const ProtoSetns = 245
 
 // conn is a NETLINK_ROUTE socket opened inside one namespace.

@@ -8,8 +8,10 @@
 //	ip link add name IF1 netns NS1 type veth peer name IF2 netns NS2
 //
 // does, so no device ever appears in the caller's namespace, is renamed or
-// is moved. Both ends come up in that same message; lo is brought up in
-// both namespaces, and the addresses asked for are added.
+// is moved. The first end comes up in that same message; then each end
+// gets its ownership marker (and the peer is brought up: the kernel cannot
+// open a veth before its partner exists), lo is brought up in both
+// namespaces, and the addresses asked for are added.
 //
 // Every netlink socket is opened inside its namespace from the namespace's
 // descriptor (mdlayher/netlink's Config.NetNS, which opens the socket on a
@@ -22,10 +24,13 @@
 //
 // A link made here carries a marker in the kernel, so that later code can
 // tell its own links from anyone else's without a state file: the ifalias
-// of both ends starts with "setns:" ("setns:link" by default, see
-// Options.Alias), and addresses it adds carry IFA_PROTO 245 (Proto). Delete
-// refuses a link without the marker, and List shows only marked links
-// unless asked for all veths.
+// of both ends starts with Marker ("setns:link" by default, see
+// Options.Alias), and addresses it adds carry IFA_PROTO ProtoSetns. The
+// kernel ignores an ifalias in the message that creates a device, so it is
+// set right after; Options.Group, which the kernel does take at creation,
+// marks a pair from its first moment (and lets many be deleted at once).
+// Delete refuses a link without the marker, and List shows only marked
+// links unless asked for all veths.
 //
 // # Names and MACs
 //

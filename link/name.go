@@ -11,7 +11,7 @@ import (
 // MaxNameLen is the longest interface name the kernel takes (IFNAMSIZ-1).
 const MaxNameLen = 15
 
-// Host is the namespace part of an endpoint ("./veth0") that names the
+// Host is the namespace part of an endpoint (".:veth0") that names the
 // namespace the caller runs in. It can never be a namespace's name, as
 // ip(8) refuses "." for one.
 const Host = "."

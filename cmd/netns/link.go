@@ -48,8 +48,37 @@ func (c *cmd) link(args []string) result {
 // linkAdd is "netns link add NS1:IF1 NS2:IF2 [--addr CIDR]...": the first
 // --addr is NS1's end's, the second NS2's.
 func (c *cmd) linkAdd(args []string) result {
-	var ends []string
-	var addrs []netip.Prefix
+	ends, err := parseLinkAdd(args)
+	if err != nil {
+		return c.fail(255, "link add: %v", err)
+	}
+	for i := range ends {
+		if ends[i].NS == nil && ends[i].nsName != link.Host {
+			if ends[i].NS, err = openEnd(ends[i].nsName); err != nil {
+				return c.fail(1, "link add %q: %v", args[ends[i].arg], err)
+			}
+			defer ends[i].NS.Close()
+		}
+	}
+	if err := link.AddVeth(context.Background(), ends[0].End, ends[1].End, nil); err != nil {
+		return c.fail(1, "%v", err)
+	}
+	return ok
+}
+
+// linkEnd is an endpoint of "link add" as parsed, before its namespace
+// is opened.
+type linkEnd struct {
+	link.End
+	nsName string // link.Host for this namespace
+	arg    int    // index of the NS:IF word in the arguments
+}
+
+// parseLinkAdd reads "NS1:IF1 NS2:IF2 [--addr CIDR]..." (--addr=CIDR
+// too, anywhere), checking every name and address; it opens nothing.
+func parseLinkAdd(args []string) ([2]linkEnd, error) {
+	var ends [2]linkEnd
+	n, naddr := 0, 0
 	for i := 0; i < len(args); i++ {
 		w := args[i]
 		val, isAddr := strings.CutPrefix(w, "--addr=")
@@ -57,50 +86,37 @@ func (c *cmd) linkAdd(args []string) result {
 		case isAddr:
 		case w == "--addr":
 			if i+1 >= len(args) {
-				return c.fail(255, "link add: --addr needs a value (ADDRESS/LEN)")
+				return ends, errors.New("--addr needs a value (ADDRESS/LEN)")
 			}
 			i++
-			val, isAddr = args[i], true
+			val = args[i]
 		case strings.HasPrefix(w, "-"):
-			return c.fail(255, "link add: unknown option %q", w)
+			return ends, fmt.Errorf("unknown option %q", w)
+		case n == 2:
+			return ends, fmt.Errorf("want two endpoints NS1:IF1 NS2:IF2, got a third, %q", w)
 		default:
-			ends = append(ends, w)
+			nsName, ifname, err := link.SplitEndpoint(w)
+			if err != nil {
+				return ends, err
+			}
+			ends[n].nsName, ends[n].Name, ends[n].arg = nsName, ifname, i
+			n++
 			continue
 		}
 		p, err := netip.ParsePrefix(val)
 		if err != nil {
-			return c.fail(255, "link add: invalid --addr %q: want ADDRESS/LEN", val)
+			return ends, fmt.Errorf("invalid --addr %q: want ADDRESS/LEN", val)
 		}
-		addrs = append(addrs, p)
-	}
-	if len(ends) != 2 {
-		return c.fail(255, "link add: want two endpoints NS1:IF1 NS2:IF2, got %d", len(ends))
-	}
-	if len(addrs) > 2 {
-		return c.fail(255, "link add: --addr given %d times; at most twice (NS1's end, then NS2's)", len(addrs))
-	}
-	var e [2]link.End
-	for i, s := range ends {
-		nsName, ifname, err := link.SplitEndpoint(s)
-		if err != nil {
-			return c.fail(255, "link add: %v", err)
+		if naddr == 2 {
+			return ends, errors.New("--addr given more than twice (NS1's end, then NS2's)")
 		}
-		e[i].Name = ifname
-		if i < len(addrs) {
-			e[i].Addrs = addrs[i : i+1]
-		}
-		if nsName == link.Host {
-			continue
-		}
-		if e[i].NS, err = openEnd(nsName); err != nil {
-			return c.fail(1, "link add %q: %v", s, err)
-		}
-		defer e[i].NS.Close()
+		ends[naddr].Addrs = []netip.Prefix{p}
+		naddr++
 	}
-	if err := link.AddVeth(context.Background(), e[0], e[1], nil); err != nil {
-		return c.fail(1, "%v", err)
+	if n != 2 {
+		return ends, fmt.Errorf("want two endpoints NS1:IF1 NS2:IF2, got %d", n)
 	}
-	return ok
+	return ends, nil
 }
 
 // openEnd opens the namespace of an endpoint. It must exist: link add

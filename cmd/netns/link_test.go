@@ -83,6 +83,43 @@ func TestLinkVerbIsExact(t *testing.T) {
 	}
 }
 
+func TestParseLinkAdd(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string // the two ends as NS|IF|ADDRS, or the error
+	}{
+		{[]string{"a:eth0", "b:eth1"}, "a|eth0|[] b|eth1|[]"},
+		{[]string{"a:eth0", "--addr", "10.0.0.1/24", "b:eth1", "--addr=fd00::2/64"}, "a|eth0|[10.0.0.1/24] b|eth1|[fd00::2/64]"},
+		{[]string{"--addr", "10.0.0.1/24", ".:veth0", "x:y:e"}, ".|veth0|[10.0.0.1/24] x:y|e|[]"},
+		{[]string{"a:eth0"}, "want two endpoints NS1:IF1 NS2:IF2, got 1"},
+		{[]string{"a:e", "b:e", "c:e"}, `want two endpoints NS1:IF1 NS2:IF2, got a third, "c:e"`},
+		{[]string{"a:e", "b:e", "--addr"}, "--addr needs a value (ADDRESS/LEN)"},
+		{[]string{"a:e", "b:e", "--addr", "10.0.0.1"}, `invalid --addr "10.0.0.1": want ADDRESS/LEN`},
+		{[]string{"a:e", "b:e", "--addr", "1/1", "--addr", "2/2"}, `invalid --addr "1/1": want ADDRESS/LEN`},
+		{[]string{"a:e", "b:e", "--addr=1.0.0.1/8", "--addr=1.0.0.2/8", "--addr=1.0.0.3/8"}, "--addr given more than twice (NS1's end, then NS2's)"},
+		{[]string{"a:e", "b:e", "-j"}, `unknown option "-j"`},
+		{[]string{"a:e", "b/c:e"}, `endpoint "b/c:e": invalid namespace name: contains "/"`},
+		{[]string{"a:e", "b:0123456789abcdef"}, `endpoint "b:0123456789abcdef": invalid interface name "0123456789abcdef": 16 bytes, longer than 15`},
+		{[]string{"a:e", "b"}, `endpoint "b": want NS:IF (.:IF for this namespace)`},
+	} {
+		ends, err := parseLinkAdd(c.args)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		} else {
+			for i, e := range ends {
+				if i > 0 {
+					got += " "
+				}
+				got += fmt.Sprintf("%s|%s|%v", e.nsName, e.Name, e.Addrs)
+			}
+		}
+		if got != c.want {
+			t.Errorf("parseLinkAdd(%q):\n got %s\nwant %s", c.args, got, c.want)
+		}
+	}
+}
+
 func TestLinkAddDelList(t *testing.T) {
 	nstest.RequireIP(t)
 	a, an := nstest.NewNamed(t)
@@ -187,7 +224,7 @@ func TestLinkErrors(t *testing.T) {
 		{[]string{"link", "add", an + ":eth0", bn + ":a b"}, 255, "invalid interface name"},
 		{[]string{"link", "add", an + ":eth0", "eth1"}, 255, `want NS:IF`},
 		{[]string{"link", "add", an + ":eth0"}, 255, "want two endpoints"},
-		{[]string{"link", "add", an + ":e", bn + ":e", "--addr", "10.0.0.1/24", "--addr", "10.0.0.2/24", "--addr", "10.0.0.3/24"}, 255, "at most twice"},
+		{[]string{"link", "add", an + ":e", bn + ":e", "--addr", "10.0.0.1/24", "--addr", "10.0.0.2/24", "--addr", "10.0.0.3/24"}, 255, "more than twice"},
 		{[]string{"link", "add", an + ":e", bn + ":e", "--addr", "10.0.0.1"}, 255, `invalid --addr "10.0.0.1"`},
 		{[]string{"link", "add", an + ":e", bn + ":e", "--mtu", "9000"}, 255, `unknown option "--mtu"`},
 		{[]string{"link", "del", an + ":lo"}, 1, `netns: link del "` + an + `:lo": not made by setns`},

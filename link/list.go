@@ -99,8 +99,13 @@ func openSpaces(ctx context.Context, listed, peers []*netns.NS) ([]*space, error
 			}
 		}
 		s := &space{ns: ns, listed: isListed}
+		err := s.open(ctx)
+		if err != nil && !isListed {
+			s.close()
+			return nil // a peer cannot be looked for there; not an error
+		}
 		spaces = append(spaces, s)
-		return s.open(ctx)
+		return err
 	}
 	for _, ns := range listed {
 		if err := add(ns, true); err != nil {

@@ -288,6 +288,11 @@ var diffCases = []diffCase{
 	{name: "options/h-verb", cmd: "IP netns h"},
 	{name: "options/unknown-verb", cmd: "IP netns bogus"},
 	{name: "options/unknown-verb-invalid-name", cmd: "IP netns bogus a/b"},
+	// "link" is netns's own and matched only in full: ip's prefixes of
+	// "list" keep their meaning, and "lin" stays unknown.
+	{name: "options/li-is-list", setup: ab, cmd: "IP netns li"},
+	{name: "options/lin-is-unknown", setup: ab, cmd: "IP netns lin"},
+	{name: "options/lin-invalid-name", cmd: "IP netns lin a/b"},
 	{name: "options/empty-verb", cmd: "IP netns ''"},
 	{name: "options/case-sensitive", setup: ab, cmd: "IP netns LIST"},
 	{name: "options/pretty-json", setup: ab, cmd: "IP -p -j netns"},

@@ -15,6 +15,9 @@
 //	netns [OPTIONS] [-all] exec [EXEC-OPTIONS] [NAME] COMMAND [ARG]...
 //	netns [OPTIONS] monitor
 //	netns [OPTIONS] doctor [--fix] [-j]
+//	netns [OPTIONS] link add NS1:IF1 NS2:IF2 [--addr CIDR [--addr CIDR]]
+//	netns [OPTIONS] link del NS:IF
+//	netns [OPTIONS] link list [NS] [-j]
 //	netns help
 //	NETNSID := auto | POSITIVE-INT
 //
@@ -35,6 +38,15 @@
 // in setns; from a terminal, exec --user runs COMMAND on a new pty that
 // netns relays, as its parent, instead of replacing itself.
 //
+// link, not in ip either, makes veth pairs between namespaces: link add
+// creates both ends directly in their namespaces (one netlink request, no
+// rename, no move), brings them and lo up, and adds the --addr addresses,
+// the first to NS1's end, the second to NS2's; link del deletes a pair
+// setns made, link list prints them with their peers. The namespace "."
+// is the one netns runs in (the host, or NAME under -n NAME); the others
+// must exist. link is matched only in full, so no abbreviation ip knows
+// changes meaning.
+//
 // Deliberate differences from ip: monitor reports a name only once it is
 // a usable namespace, and flushes each line; -all delete goes on past a
 // failure and then exits 1; add brings the loopback device up; exec and
@@ -45,7 +57,7 @@
 // # Options
 //
 //	-all              delete, exec: act on every namespace
-//	-j, -json         JSON output (list, list-id, doctor)
+//	-j, -json         JSON output (list, list-id, doctor, link list)
 //	-p, -pretty       indent the JSON
 //	-b, -batch FILE   run "netns VERB ..." lines from FILE ("-": stdin)
 //	-force            in a batch, go on after a failed line
@@ -78,7 +90,8 @@
 // such name, mount or file errors, any failed batch line); 2 when the
 // kernel refuses set or list-id nsid; 255 for an invalid name, an unknown
 // verb or option, help, a bad value, a failed -n, or an exec that could
-// not enter its namespace. exec gives COMMAND's status, or 1 if COMMAND
+// not enter its namespace, or a link command with an invalid endpoint,
+// interface name or address (a link command that fails gives 1). exec gives COMMAND's status, or 1 if COMMAND
 // cannot be executed. -all exec gives 0, or 1 if a command is killed by a
 // signal. Unlike ip, -all delete goes on after a failure and then gives 1.
 package main

@@ -23,6 +23,9 @@ const usage = `Usage:	netns [OPTIONS] [list]
 	netns [OPTIONS] [-all] exec [EXEC-OPTIONS] [NAME] COMMAND [ARG]...
 	netns [OPTIONS] monitor
 	netns [OPTIONS] doctor [--fix] [-j]
+	netns [OPTIONS] link add NS1:IF1 NS2:IF2 [--addr CIDR [--addr CIDR]]
+	netns [OPTIONS] link del NS:IF
+	netns [OPTIONS] link list [NS] [-j]
 	netns help
 NETNSID := auto | POSITIVE-INT
 
@@ -31,7 +34,7 @@ Manage named network namespaces (/run/netns/NAME) verb for verb like
 
 Options:
   -all              delete, exec: act on every namespace
-  -j, -json         JSON output (list, list-id, doctor)
+  -j, -json         JSON output (list, list-id, doctor, link list)
   -p, -pretty       indent the JSON
   -b, -batch FILE   run "netns VERB ..." lines from FILE ("-": stdin)
   -force            in a batch, go on after a failed line
@@ -44,6 +47,9 @@ Exec options (none: exactly "ip netns exec"):
                        pty if on a terminal
   --preserve-fds N     with --user, keep descriptors 3 to 3+N-1 open
   --dns ADDR           give COMMAND a resolv.conf naming ADDR (repeatable)
+
+Link options (link is not in ip; NS "." is the namespace netns runs in):
+  --addr CIDR       add CIDR to the first end; a second --addr, to the second
 
 Doctor options:
   --fix             remove placeholders, junk, bad symlinks and empty
@@ -153,13 +159,19 @@ var verbs = []struct {
 	// Ours, last, so that every abbreviation ip accepts keeps its
 	// meaning ("d" stays delete; "do" is doctor).
 	{[]string{"doctor"}, false, (*cmd).doctor},
+	// "link" only in full: "l" and "li" stay list, and "lin", unknown to
+	// ip, stays unknown here.
+	{[]string{"link"}, false, (*cmd).link},
 }
+
+// exactVerbs are verbs matched only when spelt out in full.
+var exactVerbs = map[string]bool{"link": true}
 
 // lookupVerb returns the index in verbs of the verb word selects, or -1.
 func lookupVerb(word string) int {
 	for i, v := range verbs {
 		for _, n := range v.names {
-			if matches(word, n) {
+			if matches(word, n) && (!exactVerbs[n] || word == n) {
 				return i
 			}
 		}

@@ -127,6 +127,8 @@ func TestCompletionOptions(t *testing.T) {
 		{[]string{"netns", "-"}},
 		{[]string{"netns", "exec", "-"}},
 		{[]string{"netns", "doctor", "-"}},
+		{[]string{"netns", "link", "add", "-"}},
+		{[]string{"netns", "link", "list", "-"}},
 	} {
 		name := c.words[0]
 		out, err := exec.Command(filepath.Join(build, name), "-h").Output()

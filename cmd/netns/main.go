@@ -78,6 +78,12 @@
 //	--preserve-fds N     with --user, keep descriptors 3 to 3+N-1 open
 //	--dns ADDR           give COMMAND a resolv.conf naming ADDR (repeatable)
 //
+// # Link options
+//
+// link is not in ip; NS "." is the namespace netns runs in.
+//
+//	--addr CIDR       add CIDR to the first end; a second --addr, to the second
+//
 // # Doctor options
 //
 //	--fix             remove placeholders, junk, bad symlinks and empty

@@ -38,17 +38,18 @@ type nsFds struct {
 	homes homeCache // for Do: the namespaces of threads it ran on
 }
 
-// Open opens the named namespace NETNS_RUN_DIR/NAME, as made by
-// "ip netns add NAME" or Create. A name containing "/" is taken as a path,
-// as ip(8) does for "ip -n". A symlink in the run directory is refused.
+// Open opens the named namespace RunDir/NAME, as made by
+// "ip netns add NAME" or Create. name must be a valid name (ValidName): a
+// name with "/", "", "." or ".." is refused with an error wrapping
+// ErrInvalidName, so a name taken from an untrusted client can only ever
+// reach an entry of RunDir. A symlink in the run directory is refused as
+// well. To open a file by path, such as a NAME containing "/" that
+// ip(8) would take as a path, call OpenPath.
 //
 // Open needs no privilege beyond read access to the file (root for
 // files made by ip, which have mode 0444 but sit in a root-owned
 // directory). It does not touch the calling thread.
 func Open(name string) (*NS, error) {
-	if hasSlash(name) {
-		return OpenPath(name)
-	}
 	path, err := namePath(name)
 	if err != nil {
 		return nil, newError("open", name, err)
@@ -57,7 +58,8 @@ func Open(name string) (*NS, error) {
 }
 
 // OpenPath opens the network namespace file at path, such as
-// /proc/PID/ns/net or a bind mount made elsewhere. Symlinks are followed.
+// /proc/PID/ns/net or a bind mount made elsewhere. Symlinks are followed:
+// path must come from a trusted source. Use Open for names.
 func OpenPath(path string) (*NS, error) {
 	return openFile("open", "", path, true)
 }

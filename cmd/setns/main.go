@@ -37,8 +37,12 @@ import (
 	"runtime"
 )
 
-// The main goroutine stays on the main thread, which is the one that enters
-// the namespace and calls execve (STYLE §3.5).
+// The main goroutine stays on the main thread for the whole run. The
+// namespace is entered and the command executed on a private thread
+// (netns's Exec), which takes over setns's PID; Exec copies the
+// parent-death signal from its caller's thread, and only the main
+// thread's is the one a parent may have set for setns. Keeping the main
+// thread busy also means the library's private threads are never it.
 func init() { runtime.LockOSThread() }
 
 func main() {

@@ -10,6 +10,8 @@ package netns
 // thread is moved back; if that fails it is destroyed rather than reused.
 // To move threads back quickly, the handle keeps a descriptor of the
 // namespace of each of the last few threads it ran on until Close.
+// Close does not wait for a Do in progress, and may be called inside fn:
+// the descriptors are closed once the last Do returns.
 // A panic in fn is re-raised in the caller after the thread is restored.
 //
 // This is the library's counterpart of "ip netns exec NAME" for Go code.
@@ -18,7 +20,7 @@ package netns
 func (ns *NS) Do(fn func() error) error {
 	return ns.use("enter", func(fd int) error {
 		var fnErr error
-		err := onThread(&ns.homes, func() error {
+		err := onThread(&ns.fds.homes, func() error {
 			if err := setns(fd); err != nil {
 				return newError("enter", ns.String(), err)
 			}

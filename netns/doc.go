@@ -13,6 +13,18 @@
 // entry there is mounted over /etc/ENTRY for commands run with Exec or
 // Start, e.g. a resolv.conf of its own.
 //
+// # Handles
+//
+// Open takes a name only (ValidName): a name that a daemon passes on from
+// a client cannot reach a file outside RunDir, nor follow a symlink in it.
+// OpenPath, OpenPID and Current open files by path. A handle is safe for
+// concurrent use. Close never waits: a call already running on the handle
+// (a Do, even the one Close is called from) finishes normally, the
+// descriptors are closed when the last such call returns, and calls made
+// after Close fail with an error wrapping os.ErrClosed. A handle dropped
+// without Close has its descriptors closed by the garbage collector, at
+// some unspecified time; Close is still the way to release them at once.
+//
 // # Threads
 //
 // A network namespace belongs to a thread, not to a process, and a Go
@@ -22,9 +34,18 @@
 // /proc/thread-self/ns/net (a handle keeps it, for the last few threads Do
 // ran on, until Close), and move it back afterwards; if that fails the
 // thread is destroyed rather than reused. Do's fn must not lock or unlock
-// the thread, and goroutines it starts are not in the namespace. Exec is
-// the one exception, by design: it moves the calling thread and replaces
-// the process.
+// the thread, and goroutines it starts are not in the namespace. Exec and
+// Start, which give the private thread a mount namespace of its own and
+// maybe another user, never move it back: it is destroyed. Exec calls
+// execve on it (the command takes over the process's PID), so a failed
+// Exec returns with the caller exactly as it was. Start keeps it, parked,
+// while a child that has SysProcAttr.Pdeathsig runs, since that signal
+// follows the thread that forked the child, not the process.
+//
+// # Waiting
+//
+// Watcher.Next waits for an event without limit; Watcher.NextContext
+// bounds the wait with a context, and Close ends it from another goroutine.
 //
 // # Privileges
 //

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 )
 
 // ExecOptions adjusts the environment Exec and Start give a command. A nil
@@ -82,15 +81,36 @@ func (o *ExecOptions) warn(err error) {
 // With a Credential, descriptors from 3+PreserveFDs on are made
 // close-on-exec just before execve(2) and put back if it fails.
 //
-// Exec locks the calling goroutine to its thread and moves that thread.
-// It returns only on failure; the goroutine then stays locked to a thread
-// that must not be reused, which the runtime discards when the goroutine
-// exits. Commands call it from main and exit on error. Needs CAP_SYS_ADMIN.
+// Exec does not move the calling goroutine's thread. It enters the
+// namespace and calls execve on a private thread (Linux lets any thread
+// exec: it takes over the process's PID, and the others end). It returns
+// only on failure, and then leaves the caller exactly as it was: the
+// private thread, with whatever namespaces, mounts or user it had got to,
+// is destroyed, and the calling thread was never touched. The parent-death
+// signal (PR_SET_PDEATHSIG) of the calling thread is carried over to the
+// command, as an execve on that thread would keep it; call Exec from the
+// main goroutine locked to the main thread (runtime.LockOSThread in an
+// init function) for it to be the process's. Needs CAP_SYS_ADMIN.
 func (ns *NS) Exec(path string, argv, env []string, opts *ExecOptions) error {
 	if err := opts.check(); err != nil {
 		return newError("enter", ns.String(), err)
 	}
-	runtime.LockOSThread()
+	sig := parentDeathSignal()
+	done := make(chan error, 1)
+	goLocked(func() {
+		// Never unlocked: on failure this thread has been moved and
+		// maybe lost its privileges, so it must die with this goroutine.
+		done <- ns.execHere(sig, path, argv, env, opts)
+	})
+	return <-done
+}
+
+// execHere is Exec on the (private, locked) calling thread.
+func (ns *NS) execHere(deathSig int, path string, argv, env []string, opts *ExecOptions) error {
+	// Before enter: a change of user clears the signal, as it would have.
+	if err := setParentDeathSignal(deathSig); err != nil {
+		return newError("enter", ns.String(), err)
+	}
 	if err := ns.enter(opts); err != nil {
 		return err
 	}
@@ -104,8 +124,8 @@ func (ns *NS) Exec(path string, argv, env []string, opts *ExecOptions) error {
 }
 
 // Start starts cmd inside the namespace, in the same environment as Exec,
-// without moving the caller: the child is forked from a private thread
-// that is thrown away afterwards. Use cmd.Wait as usual.
+// without moving the caller: the child is forked from a private thread.
+// Use cmd.Wait as usual.
 //
 // The command gets cmd's Stdin, Stdout, Stderr and ExtraFiles, as with
 // cmd.Start. With a Credential, any other descriptor of the process that
@@ -113,6 +133,14 @@ func (ns *NS) Exec(path string, argv, env []string, opts *ExecOptions) error {
 // kept from the command too: descriptors from 3+PreserveFDs on are made
 // close-on-exec while the child is forked, then restored. A command
 // started at that moment by another goroutine does not inherit them either.
+//
+// The private thread is in the namespace, so it is never given back to
+// the Go scheduler but destroyed once it is of no more use: at once,
+// unless cmd.SysProcAttr.Pdeathsig is set. The kernel sends that signal
+// when the thread that forked the child ends, not the process, so the
+// thread then stays, parked in poll(2) on a pidfd of the child (which
+// does not reap it), until the child exits. The child thus gets the
+// signal when the process ends, as with exec.Cmd.Start alone.
 func (ns *NS) Start(cmd *exec.Cmd, opts *ExecOptions) error {
 	if err := opts.check(); err != nil {
 		return newError("enter", ns.String(), err)
@@ -122,20 +150,47 @@ func (ns *NS) Start(cmd *exec.Cmd, opts *ExecOptions) error {
 		// Never unlocked: this thread's namespaces (and, after
 		// unshare(CLONE_NEWNS), its fs_struct) are no longer the process's,
 		// so it must die with this goroutine.
-		if err := ns.enter(opts); err != nil {
-			done <- err
-			return
-		}
-		changed, err := closeOnExecFrom(opts.closeFrom())
-		if err != nil {
-			done <- newError("enter", ns.String(), err)
-			return
-		}
-		err = cmd.Start()
-		clearCloseOnExec(changed)
-		done <- err
+		ns.startHere(cmd, opts, done)
 	})
 	return <-done
+}
+
+// startHere is Start on the (private, locked) calling thread. It reports
+// on done, then, if the child has a parent-death signal, waits for it to
+// exit before returning.
+func (ns *NS) startHere(cmd *exec.Cmd, opts *ExecOptions, done chan<- error) {
+	if err := ns.enter(opts); err != nil {
+		done <- err
+		return
+	}
+	changed, err := closeOnExecFrom(opts.closeFrom())
+	if err != nil {
+		done <- newError("enter", ns.String(), err)
+		return
+	}
+	err = cmd.Start()
+	clearCloseOnExec(changed)
+	if err != nil {
+		done <- err
+		return
+	}
+	if cmd.SysProcAttr == nil || cmd.SysProcAttr.Pdeathsig == 0 {
+		done <- nil
+		return
+	}
+	// No one can have reaped the child yet: cmd.Wait comes after Start.
+	pidfd, err := pidfdOpen(cmd.Process.Pid)
+	if err != nil {
+		// Without it this thread cannot stay for the child, whose
+		// Pdeathsig would kill it at once: do not leave it half-started.
+		cmd.Process.Kill()
+		cmd.Wait()
+		done <- newError("start", ns.String(), err)
+		return
+	}
+	done <- nil
+	waitReadable(pidfd)
+	closeFd(pidfd)
 }
 
 // enter moves the calling (locked) thread into ns and, unless opts.Bare,

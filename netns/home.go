@@ -14,11 +14,14 @@ import "sync"
 // package's. Do looks its thread up by id once the thread is locked, takes
 // the entry out while it runs, and puts it back only after a restore that
 // succeeded; a thread whose restore fails exits without an entry, so a
-// later thread given the same id starts afresh. Close closes the rest.
+// later thread given the same id starts afresh. Close closes the rest;
+// after it the cache keeps nothing, so a descriptor put back late (by a Do
+// still running when its handle was closed) is closed at once.
 type homeCache struct {
-	mu    sync.Mutex
-	slots [4]homeSlot
-	next  int // the slot to reuse when all are taken
+	mu     sync.Mutex
+	slots  [4]homeSlot
+	next   int // the slot to reuse when all are taken
+	closed bool
 }
 
 // homeSlot is one thread's home: tid 0 marks an empty slot.
@@ -42,7 +45,7 @@ func (c *homeCache) take(tid int) int {
 }
 
 // put keeps fd as the home of thread tid, closing whatever it displaces;
-// a nil cache closes fd at once.
+// a nil or closed cache closes fd at once.
 func (c *homeCache) put(tid, fd int) {
 	if c == nil {
 		closeFd(fd)
@@ -50,6 +53,10 @@ func (c *homeCache) put(tid, fd int) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		closeFd(fd)
+		return
+	}
 	i := c.next
 	for j, s := range c.slots {
 		if s.tid == 0 {
@@ -64,10 +71,11 @@ func (c *homeCache) put(tid, fd int) {
 	c.slots[i] = homeSlot{tid, fd}
 }
 
-// close closes every kept descriptor.
+// close closes every kept descriptor, and any put later.
 func (c *homeCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closed = true
 	for i, s := range c.slots {
 		if s.tid != 0 {
 			closeFd(s.fd)

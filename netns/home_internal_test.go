@@ -45,6 +45,14 @@ func TestHomeCache(t *testing.T) {
 			t.Errorf("fd of thread %d still open after close", tid)
 		}
 	}
+	late := open()
+	c.put(6, late)
+	if isOpen(late) {
+		t.Error("a descriptor put after close was kept")
+	}
+	if got := c.take(6); got != -1 {
+		t.Errorf("take(6) after close = %d, want -1", got)
+	}
 	var nilCache *homeCache
 	fd := open()
 	if nilCache.take(1) != -1 {

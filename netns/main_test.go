@@ -27,6 +27,15 @@ func TestMain(m *testing.M) {
 	if name := os.Getenv("NETNS_TEST_START"); name != "" { // child: Start from an unlocked main goroutine
 		os.Exit(startChild(name))
 	}
+	if name := os.Getenv("NETNS_TEST_START_PDEATHSIG"); name != "" {
+		os.Exit(startPdeathsigChild(name))
+	}
+	if os.Getenv("NETNS_TEST_EXEC_REPORT") != "" { // what execChild ran
+		os.Exit(execReport())
+	}
+	if name := os.Getenv("NETNS_TEST_EXEC"); name != "" { // child: Exec from the main thread
+		os.Exit(execChild(name))
+	}
 	if step := os.Getenv(crashEnv); step != "" {
 		crashChild(step, os.Getenv("NETNS_TEST_CRASH_NAME"))
 		return

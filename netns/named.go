@@ -45,8 +45,6 @@ func ValidName(name string) error {
 	return fmt.Errorf("%w: %s", ErrInvalidName, why)
 }
 
-func hasSlash(s string) bool { return strings.ContainsRune(s, '/') }
-
 // namePath validates name and returns RunDir/name.
 func namePath(name string) (string, error) {
 	if err := ValidName(name); err != nil {

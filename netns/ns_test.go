@@ -81,3 +81,32 @@ func TestStartKeepsMainThread(t *testing.T) {
 		t.Errorf("%v: %s", err, out)
 	}
 }
+
+// TestOpenTakesNamesOnly: Open refuses anything that is not a valid name,
+// paths included, so a name from an untrusted client cannot leave the run
+// directory; OpenPath is the way to open a path.
+func TestOpenTakesNamesOnly(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	_, name := nstest.NewNamed(t)
+	for _, bad := range []string{
+		"../../proc/1/ns/net", "/proc/self/ns/net", "./" + name,
+		netns.RunDir + "/" + name, "", ".", "..",
+	} {
+		ns, err := netns.Open(bad)
+		if !errors.Is(err, netns.ErrInvalidName) {
+			t.Errorf("Open(%q) = %v, want ErrInvalidName", bad, err)
+		}
+		if ns != nil {
+			ns.Close()
+		}
+	}
+	ns, err := netns.OpenPath(netns.RunDir + "/" + name)
+	if err != nil {
+		t.Fatalf("OpenPath: %v", err)
+	}
+	defer ns.Close()
+	if ns.Name() != "" || ns.Path() != netns.RunDir+"/"+name {
+		t.Errorf("OpenPath gave name %q path %q", ns.Name(), ns.Path())
+	}
+}

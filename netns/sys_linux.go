@@ -197,6 +197,41 @@ func attachTree(fd int, path string) error {
 // execve replaces the process image; it returns only on failure.
 func execve(path string, argv, env []string) error { return unix.Exec(path, argv, env) }
 
+// parentDeathSignal returns the calling thread's parent-death signal
+// (PR_GET_PDEATHSIG), 0 for none.
+func parentDeathSignal() int {
+	var sig int32
+	unix.Prctl(unix.PR_GET_PDEATHSIG, uintptr(unsafe.Pointer(&sig)), 0, 0, 0)
+	return int(sig)
+}
+
+// pidfdOpen opens a pidfd (pidfd_open(2), Linux 5.3) for process pid.
+func pidfdOpen(pid int) (int, error) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	return fd, os.NewSyscallError("pidfd_open", err)
+}
+
+// waitReadable blocks until fd is readable; for a pidfd, until the process
+// has exited.
+func waitReadable(fd int) error {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, -1)
+		if err != unix.EINTR {
+			return os.NewSyscallError("poll", err)
+		}
+	}
+}
+
+// setParentDeathSignal sets the calling thread's parent-death signal;
+// 0 is left alone (a new thread has none).
+func setParentDeathSignal(sig int) error {
+	if sig == 0 {
+		return nil
+	}
+	return os.NewSyscallError("prctl", unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(sig), 0, 0, 0))
+}
+
 // Used by the everyday options: /etc binds, DNS, privilege drop, loopback.
 
 // attachFile mounts a copy of the file or directory src onto dst. dst is

@@ -74,8 +74,9 @@ func runGuarded(body func() error) (r threadResult) {
 // namespaces are the ones /proc/PID/ns shows for the whole process, and
 // the runtime never lets it exit (a goroutine that ends locked to it
 // wedges it instead), so a tainted main thread would stay tainted. If the
-// new goroutine lands on it, it keeps it locked, and so busy, while a
-// second goroutine, which then cannot be scheduled there, does the work.
+// new goroutine lands on it, it keeps it locked, and so busy, until a
+// second goroutine, which then cannot be scheduled there, is locked to
+// another thread; that one runs body.
 func goLocked(body func()) {
 	go func() {
 		runtime.LockOSThread()
@@ -83,12 +84,12 @@ func goLocked(body func()) {
 			body()
 			return
 		}
-		done := make(chan struct{})
+		elsewhere := make(chan struct{})
 		goLocked(func() {
-			defer close(done)
+			close(elsewhere)
 			body()
 		})
-		<-done
+		<-elsewhere
 		runtime.UnlockOSThread()
 	}()
 }

@@ -1,6 +1,7 @@
 package netns
 
 import (
+	"context"
 	"encoding/binary"
 	"os"
 	"sync"
@@ -35,8 +36,11 @@ func (e Event) String() string {
 // added nor as deleted. Entries that are not namespaces (junk files,
 // directories) are never reported as added, but their deletion is.
 //
+// Next waits as long as it takes for an event; NextContext gives up when
+// its context is done, and Close makes a waiting Next return.
+//
 // A Watcher is not safe for concurrent use, except that Close may be
-// called while Next blocks, which makes Next return.
+// called while Next blocks.
 type Watcher struct {
 	events, mounts, waker int // inotify, /proc/thread-self/mountinfo, eventfd
 	queue                 []Event
@@ -76,9 +80,18 @@ func Watch() (*Watcher, error) {
 	return w, nil
 }
 
-// Next waits for the next event and returns it. After Close it returns an
-// error wrapping os.ErrClosed.
-func (w *Watcher) Next() (Event, error) {
+// Next waits for the next event and returns it. It waits without limit:
+// use NextContext to bound the wait, or Close from another goroutine.
+// After Close it returns an error wrapping os.ErrClosed.
+func (w *Watcher) Next() (Event, error) { return w.NextContext(context.Background()) }
+
+// NextContext is Next that gives up when ctx is done, with an error
+// wrapping ctx.Err(). The watcher stays usable: events that come
+// meanwhile are kept for the next call.
+func (w *Watcher) NextContext(ctx context.Context) (Event, error) {
+	if err := ctx.Err(); err != nil {
+		return Event{}, newError("watch", RunDir, err)
+	}
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -86,7 +99,15 @@ func (w *Watcher) Next() (Event, error) {
 	}
 	w.busy = true
 	w.mu.Unlock()
-	ev, err := w.next()
+	stop := context.AfterFunc(ctx, func() {
+		w.mu.Lock() // it may run late, after Close closed the waker
+		if w.waker >= 0 {
+			wake(w.waker)
+		}
+		w.mu.Unlock()
+	})
+	ev, err := w.next(ctx)
+	stop()
 	w.mu.Lock()
 	w.busy = false
 	if w.closed {
@@ -99,7 +120,7 @@ func (w *Watcher) Next() (Event, error) {
 	return ev, err
 }
 
-func (w *Watcher) next() (Event, error) {
+func (w *Watcher) next(ctx context.Context) (Event, error) {
 	for len(w.queue) == 0 {
 		timeout, mounts := time.Duration(-1), -1
 		if len(w.pending) > 0 {
@@ -112,7 +133,10 @@ func (w *Watcher) next() (Event, error) {
 			return Event{}, newError("watch", RunDir, err)
 		}
 		if woken {
-			return Event{}, newError("watch", RunDir, os.ErrClosed)
+			if err := w.woken(ctx); err != nil {
+				return Event{}, err
+			}
+			continue
 		}
 		if err := w.readEvents(); err != nil {
 			return Event{}, newError("watch", RunDir, err)
@@ -122,6 +146,23 @@ func (w *Watcher) next() (Event, error) {
 	ev := w.queue[0]
 	w.queue = w.queue[1:]
 	return ev, nil
+}
+
+// woken says why the waker fired: Close, or ctx done. Otherwise it was a
+// late wake for the context of an earlier call, which it drains. Close
+// sets closed before it wakes, so a wake from Close is never drained.
+func (w *Watcher) woken(ctx context.Context) error {
+	w.mu.Lock()
+	closed := w.closed
+	w.mu.Unlock()
+	if closed {
+		return newError("watch", RunDir, os.ErrClosed)
+	}
+	readNonblock(w.waker, w.buf[:8])
+	if err := ctx.Err(); err != nil {
+		return newError("watch", RunDir, err)
+	}
+	return nil
 }
 
 // readEvents reads what inotify has and queues or parks each event.

@@ -1,6 +1,7 @@
 package netns_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
@@ -127,5 +128,60 @@ func TestWatchClose(t *testing.T) {
 	}
 	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "closed") {
 		t.Errorf("second Close = %v, want an error", err)
+	}
+}
+
+// TestWatchContext: NextContext gives up when its context is done, with
+// the context's error, and the watcher goes on reporting afterwards.
+func TestWatchContext(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	w, err := netns.Watch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	done := context.Background()
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := w.NextContext(cancelled); !errors.Is(err, context.Canceled) {
+		t.Errorf("NextContext(cancelled) = %v, want context.Canceled", err)
+	}
+	for _, give := range []struct {
+		ctx  func() (context.Context, context.CancelFunc)
+		want error
+	}{
+		{func() (context.Context, context.CancelFunc) { return context.WithCancel(done) }, context.Canceled},
+		{func() (context.Context, context.CancelFunc) { return context.WithTimeout(done, 50*time.Millisecond) }, context.DeadlineExceeded},
+	} {
+		ctx, cancel := give.ctx()
+		errc := make(chan error, 1)
+		go func() {
+			for { // skip events of other tests
+				if _, err := w.NextContext(ctx); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+		time.Sleep(20 * time.Millisecond)
+		if give.want == context.Canceled {
+			cancel()
+		}
+		select {
+		case err := <-errc:
+			if !errors.Is(err, give.want) {
+				t.Errorf("NextContext = %v, want %v", err, give.want)
+			}
+		case <-time.After(hangGuard):
+			t.Fatalf("NextContext still blocked when its context was done (%v)", give.want)
+		}
+		cancel()
+	}
+	name := nstest.TempName(t)
+	nstest.MustIP(t, "netns", "add", name)
+	t.Cleanup(func() { nstest.Remove(t, name) })
+	if ev := nextOf(t, w, name); ev.String() != "add "+name {
+		t.Errorf("after NextContext gave up, got %q, want %q", ev, "add "+name)
 	}
 }

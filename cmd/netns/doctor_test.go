@@ -91,3 +91,23 @@ $NETNS exec a id -u
 		t.Errorf("got\n%q\nwant\n%q", out, want)
 	}
 }
+
+// TestExecRefusesPaths: like ip, exec takes a NAME, never a path, also
+// when its own options put the NAME out of the place where every verb's
+// is checked: a client's "../../proc/1/ns/net" enters nothing.
+func TestExecRefusesPaths(t *testing.T) {
+	nstest.RequireIP(t)
+	t.Parallel()
+	out := sandboxed(t, `
+ip netns add a
+cd /run/netns
+$NETNS exec --dns 192.0.2.1 ../../proc/1/ns/net touch /run/ran; echo "rc=$?"
+$NETNS exec --user root /run/netns/a touch /run/ran; echo "rc=$?"
+echo 'exec --user root ./a touch /run/ran' | $NETNS -batch -; echo "rc=$?"
+test -e /run/ran && echo ran
+$NETNS exec --user root a echo ok
+`)
+	if want := "rc=255\nrc=255\nrc=1\nok\n"; out != want {
+		t.Errorf("got\n%q\nwant\n%q", out, want)
+	}
+}

@@ -55,10 +55,12 @@ import (
 	"github.com/setns/setns/internal/runas"
 )
 
-// The main goroutine stays on the main thread, which is the one that enters
-// the namespace and calls execve with nothing in between, so no other
-// goroutine ever runs on a thread in the target namespace (HACKING.md,
-// "Threads and namespaces").
+// The main goroutine stays on the main thread for the whole run. The
+// namespace is entered and the command executed on a private thread
+// (netns's Exec), which takes over setns's PID; Exec copies the
+// parent-death signal from its caller's thread, and only the main
+// thread's is the one a parent may have set for setns. Keeping the main
+// thread busy also means the library's private threads are never it.
 func init() { runtime.LockOSThread() }
 
 func main() {

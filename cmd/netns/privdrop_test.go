@@ -93,9 +93,11 @@ exec "$NETNS" exec --user nobody a perl -e 'ioctl(STDIN, 0x5412, $_) for split /
 	if n, err := pty.Queued(s); err != nil || n != 0 {
 		t.Errorf("root's terminal has %d bytes of input queued (%v): the command typed into it", n, err)
 	}
+	// What netns relayed may still be in the outer pty: read it all
+	// (the reader ends at the deadline), then close.
 	m.SetReadDeadline(time.Now().Add(time.Second))
-	m.Close()
 	<-done
+	m.Close()
 	if got := mu.String(); !strings.Contains(got, "/dev/pts/") || strings.Contains(got, outer+"\r") {
 		t.Errorf("the command's terminal: %q, want a /dev/pts other than root's %s", got, outer)
 	}

@@ -34,6 +34,7 @@ type fileInfo struct {
 	mode    uint32 // st_mode
 	size    int64
 	mtime   time.Time // age of a placeholder is measured from it
+	nlink   uint64    // 0 once the file is unlinked
 	fsMagic int64     // f_type of fstatfs
 	nsType  int       // NS_GET_NSTYPE, 0 when not a namespace file
 }
@@ -54,6 +55,7 @@ func inspect(fd int) (fileInfo, error) {
 		mode:    st.Mode,
 		size:    st.Size,
 		mtime:   time.Unix(st.Mtim.Unix()),
+		nlink:   uint64(st.Nlink),
 		fsMagic: int64(sfs.Type),
 	}
 	if fi.fsMagic == unix.NSFS_MAGIC {
@@ -107,6 +109,81 @@ func openFollow(path string) (int, error) {
 func reserve(path string) (int, error) {
 	return unix.Open(path, unix.O_RDONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0)
 }
+
+// placeholderMark is the mode bit (S_ISVTX, meaningless on a regular file)
+// that marks a placeholder made by this package. ip(8) makes mode 0.
+const placeholderMark = unix.S_ISVTX
+
+// reserveMarked reserves dir/name like reserve, but the file is made
+// unnamed (O_TMPFILE), with mode placeholderMark, locked with flock, and
+// only then linked in under name: no one ever sees it unmarked or
+// unlocked while its creator lives. EEXIST means the name is taken.
+// It returns the file opened by its name (fd: a mount target must be a
+// named dentry, which the O_TMPFILE descriptor is not) and the descriptor
+// holding the lock (lock; the same as fd in the fallback). Where the file
+// system has no O_TMPFILE, it falls back to reserve and flock, unmarked.
+// ENOENT means the name was deleted again before it could be opened.
+func reserveMarked(dir, name string) (fd, lock int, err error) {
+	path := dir + "/" + name
+	lock, err = unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, placeholderMark)
+	if err == unix.EOPNOTSUPP || err == unix.EISDIR || err == unix.EINVAL {
+		if fd, err = reserve(path); err != nil {
+			return -1, -1, err
+		}
+		if err := flockEx(fd); err != nil {
+			unix.Unlink(path)
+			unix.Close(fd)
+			return -1, -1, err
+		}
+		return fd, fd, nil
+	}
+	if err != nil {
+		return -1, -1, err
+	}
+	if err := flockEx(lock); err != nil {
+		unix.Close(lock)
+		return -1, -1, err
+	}
+	err = unix.Linkat(lock, "", unix.AT_FDCWD, path, unix.AT_EMPTY_PATH)
+	if err == unix.EPERM || err == unix.ENOENT { // no CAP_DAC_READ_SEARCH: the documented way
+		err = unix.Linkat(unix.AT_FDCWD, fdPath(lock), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
+	}
+	if err != nil {
+		unix.Close(lock)
+		return -1, -1, err
+	}
+	fd, err = openNoFollow(path)
+	if err == nil {
+		var a, b unix.Stat_t
+		if unix.Fstat(fd, &a) != nil || unix.Fstat(lock, &b) != nil || a.Dev != b.Dev || a.Ino != b.Ino {
+			unix.Close(fd)
+			err = unix.ENOENT // replaced at once: ours is gone
+		}
+	}
+	if err != nil {
+		unix.Close(lock)
+		return -1, -1, err
+	}
+	return fd, lock, nil
+}
+
+// marked reports whether a placeholder was made by this package.
+func (fi fileInfo) marked() bool { return fi.mode&0o7777 == placeholderMark }
+
+// fdPath is the /proc magic link of the caller's descriptor fd.
+func fdPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
+
+// bindOnto bind-mounts src onto the file open as fd (not following a
+// name, which another process may have replaced meanwhile). It fails with
+// ENOENT when that file was unlinked.
+func bindOnto(src string, fd int) error {
+	return os.NewSyscallError("mount", unix.Mount(src, fdPath(fd), "none", unix.MS_BIND, ""))
+}
+
+// umountFd lazily unmounts the mount whose root is open as fd, and no
+// other: the /proc magic link resolves to that very mount, whatever is
+// mounted at its path now.
+func umountFd(fd int) error { return unix.Unmount(fdPath(fd), unix.MNT_DETACH) }
 
 func closeFd(fd int) error { return unix.Close(fd) }
 

@@ -207,14 +207,38 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	if err := applySysctls(ns, o.sysctls); err != nil {
+	// From here, a failure before the command runs undoes the create:
+	// the name goes again, but only while it still refers to ours.
+	undo := func(err error) int {
+		code := fail(stderr, err)
 		if created {
-			netns.Delete(o.name)
+			if err := deleteOurs(o.name, ns); err != nil {
+				fmt.Fprintf(stderr, "setns: %v\n", err)
+				return max(code, 1)
+			}
 		}
-		return fail(stderr, err)
+		return code
+	}
+	if err := applySysctls(ns, o.sysctls); err != nil {
+		return undo(err)
 	}
 	err = ns.Exec(prog, o.argv, withName(env, o.name), execOpts)
-	return fail(stderr, err)
+	return undo(err)
+}
+
+// deleteOurs removes name if it still refers to ns, the namespace this
+// run made; a name someone else deleted or made again is left alone
+// (nil). It runs on a new goroutine: after a failed Exec the caller's
+// thread may be in the namespace and a private mount namespace, and the
+// name must be removed from the host's.
+func deleteOurs(name string, ns *netns.NS) error {
+	done := make(chan error, 1)
+	go func() { done <- netns.DeleteIf(name, ns) }()
+	err := <-done
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, netns.ErrNotSame) {
+		return nil
+	}
+	return err
 }
 
 // open finds the namespace the options name, creating it if need be.

@@ -21,7 +21,7 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 // COMMAND runs. COMMAND is a child, not an exec, so that setns is still
 // there to delete the namespace afterwards, whatever happens to COMMAND.
 func runTemp(o *options, prog string, env []string, createOpts *netns.CreateOptions,
-	execOpts *netns.ExecOptions, stdin io.Reader, stdout, stderr io.Writer) int {
+	execOpts *netns.ExecOptions, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwarded...) // before the namespace exists
 	defer signal.Stop(sigs)
@@ -32,8 +32,18 @@ func runTemp(o *options, prog string, env []string, createOpts *netns.CreateOpti
 	}
 	defer func() {
 		ns.Close()
-		if err := netns.Delete(name); err != nil {
-			fmt.Fprintf(stderr, "setns: %v\n", err)
+		// Only our namespace: if someone deleted the name and made it
+		// again meanwhile, theirs stays.
+		err := netns.DeleteIf(name, ns)
+		switch {
+		case err == nil, errors.Is(err, fs.ErrNotExist):
+		case errors.Is(err, netns.ErrNotSame):
+			fmt.Fprintf(stderr, "setns: warning: %q now names another namespace: left it\n", name)
+		default:
+			fmt.Fprintf(stderr, "setns: --temp: %v\n", err)
+			if code == 0 {
+				code = 1
+			}
 		}
 	}()
 	if err := applySysctls(ns, o.sysctls); err != nil {

@@ -179,6 +179,9 @@ func settlePlaceholder(path string) (state int, id fileID, err error) {
 		return placeholderBusy, fi.id, err
 	}
 	defer flockUn(fd)
+	if now, err := inspect(fd); err != nil || now.nlink == 0 {
+		return placeholderGone, fi.id, nil // deleted while we looked
+	}
 	if !fi.marked() {
 		return placeholderForeign, fi.id, nil
 	}

@@ -46,14 +46,22 @@ func hook(step string) {
 // The steps are iproute2's netns_add, in its order: RunDir is made a mount
 // point with shared propagation (under flock on the directory, private
 // first, as iproute2 7.0 does, so it gets its own peer group); the name is
-// reserved with O_CREAT|O_EXCL and mode 0 before any namespace exists;
+// reserved exclusively, as an empty file with no permission bits, before
+// any namespace exists (ip uses O_CREAT|O_EXCL and mode 0; we make the
+// file with O_TMPFILE, mark it with mode 01000, lock it, and give it the
+// name with linkat(2), which fails as O_EXCL does if the name is taken);
 // a fresh locked OS thread unshares its network namespace and bind-mounts
-// /proc/thread-self/ns/net onto the name; the thread then moves back. The
-// calling goroutine's thread is never moved. If any step fails, the mount
-// and the file are removed again: nothing half-made is left behind.
+// /proc/thread-self/ns/net onto the reserved file itself (through its
+// open descriptor, so a name deleted meanwhile makes the mount fail with
+// ENOENT instead of landing on someone else's file); the thread then
+// moves back. The calling goroutine's thread is never moved. If any step
+// fails, the file is removed again, but only while the name still is that
+// file with nothing mounted on it: nothing half-made is left behind, and
+// nothing of anyone else's is touched.
 //
 // While it works, Create holds an flock on the reserved file; Ensure uses
-// that to tell a create in progress from a placeholder left by a crash.
+// the lock and the mark (see EnsureContext, the placeholder rule) to tell
+// a create in progress from a placeholder left by a crash.
 // Create is Reserve followed by (*Reservation).Create. Needs CAP_SYS_ADMIN.
 func Create(name string, opts *CreateOptions) (*NS, error) {
 	r, err := Reserve(name)
@@ -72,8 +80,8 @@ type Reservation struct {
 }
 
 // Reserve does the quick first half of Create: it prepares RunDir and
-// reserves the name NAME (an empty file of mode 0, made with
-// O_CREAT|O_EXCL, held open and flock-ed), which is where a taken name
+// reserves the name NAME (an empty, marked file, held open and flock-ed
+// from before it has the name; see Create), which is where a taken name
 // (fs.ErrExist) or an invalid one fails. (*Reservation).Create then makes
 // the namespace, and may run on another goroutine: a caller creating many
 // namespaces reserves the names in order, so that name conflicts are

@@ -11,8 +11,9 @@ import (
 
 // PlaceholderGrace is how long "netns monitor" (Watch) waits for a new
 // entry that is still a placeholder to become a namespace before it
-// reports it anyway. Ensure and "netns doctor --fix" do not go by it:
-// see Ensure for the placeholder rule.
+// reports it anyway, and the least age of a junk or stacked entry that
+// "netns doctor --fix" repairs. Ensure does not go by it: see
+// EnsureContext for the placeholder rule.
 const PlaceholderGrace = 2 * time.Second
 
 // PlaceholderWait is how long Ensure waits for a placeholder it cannot
@@ -49,7 +50,9 @@ func Ensure(name string, opts *CreateOptions) (ns *NS, created bool, err error) 
 //
 //   - A placeholder made by this package is marked (the S_ISVTX mode bit,
 //     set before the file gets its name) and flock-ed by its creator from
-//     before it has a name until the namespace is mounted. Locked, it is a
+//     before it has a name until the namespace is mounted. (On a file
+//     system without O_TMPFILE, which tmpfs has, it is made unmarked and
+//     then treated like ip's.) Locked, it is a
 //     create in progress: Ensure waits. Marked and unlocked, its creator
 //     has died (the kernel drops the lock with the process): Ensure
 //     removes it at once and creates the namespace.

@@ -206,7 +206,39 @@ func populate(name, path string, file int, opts *CreateOptions) (*NS, error) {
 	}
 	hook("mounted")
 	defer closeFd(made)
-	return openMade("create", name, path, made)
+	ns, err := openMade("create", name, path, made)
+	if err != nil {
+		// Take our mount off again (only ours), so the caller's rollback
+		// finds the bare reserved file. (Not deleteIfSame: we hold the
+		// file's lock already.)
+		if fi, ierr := inspect(made); ierr == nil {
+			detachMounts(path, fi.id)
+		}
+		return nil, err
+	}
+	return ns, nil
+}
+
+// detachMounts takes the mounts of the namespace id off path, from the
+// top, each through a descriptor of that very mount, and stops at the
+// first mount of anything else.
+func detachMounts(path string, id fileID) {
+	for range 64 {
+		fd, err := openNoFollow(path)
+		if err != nil {
+			return
+		}
+		fi, err := inspect(fd)
+		if err == nil && fi.isNetNS() && fi.id == id {
+			err = umountFd(fd)
+		} else if err == nil {
+			err = ErrNotSame
+		}
+		closeFd(fd)
+		if err != nil {
+			return
+		}
+	}
 }
 
 // openMade returns a handle named name (at path) to the namespace open as

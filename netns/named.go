@@ -63,7 +63,11 @@ func namePath(name string) (string, error) {
 // binds (ip then fails with EBUSY once). A name that is not a namespace
 // (a placeholder, junk file or dangling symlink) is removed too, as ip
 // does; a directory is not. To remove a name only while it still refers
-// to a namespace of yours, use DeleteIf. Needs CAP_SYS_ADMIN.
+// to a namespace of yours, use DeleteIf. Delete and DeleteIf lock the file
+// under the mounts while they work, as a create of this package does, so
+// they wait for a create in progress on the name to finish (and a
+// Reservation of the caller's own on the name must be released or used
+// first). Needs CAP_SYS_ADMIN.
 func Delete(name string) error {
 	path, err := namePath(name)
 	if err != nil {

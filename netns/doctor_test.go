@@ -217,28 +217,26 @@ func TestDoctorSparesRunDirBoundElsewhere(t *testing.T) {
 }
 
 // TestDoctorSparesNamespaceWithoutProcess: the same, but no process is
-// left in that mount namespace: a bind mount of its nsfs file keeps it.
+// left in that mount namespace: an open descriptor of it keeps it.
 func TestDoctorSparesNamespaceWithoutProcess(t *testing.T) {
 	nstest.RequireRoot(t)
 	live, liveName := nstest.NewNamed(t)
 	name := nstest.TempName(t)
 	handPlaceholder(t, name)
 	child, elsewhere := otherMountNS(t, netns.RunDir+"/"+liveName, name)
-	holder := t.TempDir() + "/mnt"
-	if err := os.WriteFile(holder, nil, 0o600); err != nil {
+	holder, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", child.Process.Pid))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mount(fmt.Sprintf("/proc/%d/ns/mnt", child.Process.Pid), holder, "none", syscall.MS_BIND, ""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Unmount(holder, syscall.MNT_DETACH) })
+	defer holder.Close()
 	child.Process.Kill()
 	child.Wait()
 	if f := checkSpared(t, name, "", live.Inode()); !strings.Contains(f.Detail, "no process seen in it") {
 		t.Errorf("detail %q does not say that no process is in that mount namespace", f.Detail)
 	}
-	if out, err := exec.Command("nsenter", "--mount="+holder, "stat", "-L", "-c", "%i", elsewhere+"/"+name).CombinedOutput(); err != nil ||
-		strings.TrimSpace(string(out)) != strconv.FormatUint(live.Inode(), 10) {
+	look := exec.Command("nsenter", "--mount=/proc/self/fd/3", "stat", "-L", "-c", "%i", elsewhere+"/"+name)
+	look.ExtraFiles = []*os.File{holder}
+	if out, err := look.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != strconv.FormatUint(live.Inode(), 10) {
 		t.Errorf("the namespace mounted in the other mount namespace is gone: %q %v", out, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 )
 
 const (
@@ -65,9 +66,8 @@ func namePath(name string) (string, error) {
 // does; a directory is not. To remove a name only while it still refers
 // to a namespace of yours, use DeleteIf. Delete and DeleteIf lock the file
 // under the mounts while they work, as a create of this package does, so
-// they wait for a create in progress on the name to finish (and a
-// Reservation of the caller's own on the name must be released or used
-// first). Needs CAP_SYS_ADMIN.
+// they wait (up to two seconds) for a create in progress on the name to
+// finish. Needs CAP_SYS_ADMIN.
 func Delete(name string) error {
 	path, err := namePath(name)
 	if err != nil {
@@ -85,7 +85,7 @@ func Delete(name string) error {
 func removeEntry(name, path string) error {
 	if under, err := openCovered(RunDir, name); err == nil {
 		defer closeFd(under)
-		flockEx(under)
+		lockBounded(under)
 	}
 	for i := 0; ; i++ {
 		// The result is ignored, as in iproute2: EINVAL just means nothing
@@ -98,6 +98,25 @@ func removeEntry(name, path string) error {
 			}
 			return nil
 		}
+	}
+}
+
+// lockWait bounds how long Delete and DeleteIf wait for a create of ours
+// in progress on the name (a stopped process may hold the lock forever).
+const lockWait = 2 * time.Second
+
+// lockBounded takes the lock of fd, waiting at most lockWait for it. Not
+// getting it is no error: the lock only keeps Ensure from taking the bare
+// file for abandoned between an unmount and the unlink, and a create that
+// loses its file meanwhile fails cleanly (its mount finds no file).
+func lockBounded(fd int) {
+	wait := 100 * time.Microsecond
+	for deadline := time.Now().Add(lockWait); ; {
+		if got, err := flockTry(fd); got || err != nil || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 10*time.Millisecond)
 	}
 }
 
@@ -148,9 +167,7 @@ func deleteIfSame(name, path string, id fileID) error {
 	}
 	defer closeFd(under)
 	// Our creates and deletes lock this file: none can start on it now.
-	if err := flockEx(under); err != nil {
-		return err
-	}
+	lockBounded(under)
 	file, err := inspect(under)
 	if err != nil {
 		return err

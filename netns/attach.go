@@ -23,13 +23,16 @@ func Attach(name string, pid int) (*NS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.fill(func(path string) (*NS, error) {
+	return r.fill(func(file int) (*NS, error) {
+		var ns *NS
 		err := target.use("attach", func(nsfd int) error {
-			return bindFd(nsfd, path)
+			if err := bindOnto(fdPath(nsfd), file); err != nil {
+				return err
+			}
+			var err error
+			ns, err = openMade("attach", name, r.path, nsfd)
+			return err
 		})
-		if err != nil {
-			return nil, err
-		}
-		return openFile("attach", name, path, false)
+		return ns, err
 	})
 }

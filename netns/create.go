@@ -1,6 +1,7 @@
 package netns
 
 import (
+	"errors"
 	"fmt"
 	"os"
 )
@@ -45,14 +46,22 @@ func hook(step string) {
 // The steps are iproute2's netns_add, in its order: RunDir is made a mount
 // point with shared propagation (under flock on the directory, private
 // first, as iproute2 7.0 does, so it gets its own peer group); the name is
-// reserved with O_CREAT|O_EXCL and mode 0 before any namespace exists;
+// reserved exclusively, as an empty file with no permission bits, before
+// any namespace exists (ip uses O_CREAT|O_EXCL and mode 0; we make the
+// file with O_TMPFILE, mark it with mode 01000, lock it, and give it the
+// name with linkat(2), which fails as O_EXCL does if the name is taken);
 // a fresh locked OS thread unshares its network namespace and bind-mounts
-// /proc/thread-self/ns/net onto the name; the thread then moves back. The
-// calling goroutine's thread is never moved. If any step fails, the mount
-// and the file are removed again: nothing half-made is left behind.
+// /proc/thread-self/ns/net onto the reserved file itself (through its
+// open descriptor, so a name deleted meanwhile makes the mount fail with
+// ENOENT instead of landing on someone else's file); the thread then
+// moves back. The calling goroutine's thread is never moved. If any step
+// fails, the file is removed again, but only while the name still is that
+// file with nothing mounted on it: nothing half-made is left behind, and
+// nothing of anyone else's is touched.
 //
 // While it works, Create holds an flock on the reserved file; Ensure uses
-// that to tell a create in progress from a placeholder left by a crash.
+// the lock and the mark (see EnsureContext, the placeholder rule) to tell
+// a create in progress from a placeholder left by a crash.
 // Create is Reserve followed by (*Reservation).Create. Needs CAP_SYS_ADMIN.
 func Create(name string, opts *CreateOptions) (*NS, error) {
 	r, err := Reserve(name)
@@ -66,12 +75,13 @@ func Create(name string, opts *CreateOptions) (*NS, error) {
 // Exactly one of its Create and Release must be called, by one goroutine.
 type Reservation struct {
 	op, name, path string
-	fd             int // the reserved file, locked; -1 once used
+	fd             int // the reserved file, opened by its name; -1 once used
+	lock           int // the descriptor holding its flock (may be fd)
 }
 
 // Reserve does the quick first half of Create: it prepares RunDir and
-// reserves the name NAME (an empty file of mode 0, made with
-// O_CREAT|O_EXCL, held open and flock-ed), which is where a taken name
+// reserves the name NAME (an empty, marked file, held open and flock-ed
+// from before it has the name; see Create), which is where a taken name
 // (fs.ErrExist) or an invalid one fails. (*Reservation).Create then makes
 // the namespace, and may run on another goroutine: a caller creating many
 // namespaces reserves the names in order, so that name conflicts are
@@ -91,18 +101,17 @@ func reserveName(op, name string) (*Reservation, error) {
 	if err := prepareRunDir(); err != nil {
 		return nil, newError(op, name, err)
 	}
-	fd, err := reserve(path)
+	// The placeholder appears marked and locked (see reserveMarked), and
+	// the lock is held until it is filled or given up, so Ensure waits
+	// for us, and once we are gone knows the placeholder was ours.
+	fd, lock, err := reserveMarked(RunDir, name)
+	if err == errENOENT {
+		err = errDeletedMeanwhile
+	}
 	if err != nil {
 		return nil, newError(op, name, err)
 	}
-	// Hold the placeholder's lock until it is filled, so Ensure waits for
-	// us instead of taking the file for abandoned.
-	if err := flockEx(fd); err != nil {
-		unreserve(path, fd)
-		closeFd(fd)
-		return nil, newError(op, name, err)
-	}
-	return &Reservation{op: op, name: name, path: path, fd: fd}, nil
+	return &Reservation{op: op, name: name, path: path, fd: fd, lock: lock}, nil
 }
 
 // Create makes the namespace for the reserved name, as the second half
@@ -112,45 +121,76 @@ func reserveName(op, name string) (*Reservation, error) {
 // If it fails, the name is released again. The reservation is used up
 // either way: a second call fails with an error wrapping os.ErrClosed.
 func (r *Reservation) Create(opts *CreateOptions) (*NS, error) {
-	return r.fill(func(path string) (*NS, error) { return populate(r.name, path, opts) })
+	return r.fill(func(file int) (*NS, error) { return populate(r.name, r.path, file, opts) })
 }
 
 // Release gives the name up again, removing the reserved file, unless
-// Create or Release has used the reservation already.
+// Create or Release has used the reservation already. It removes the name
+// only while it still is the file reserved, with nothing mounted on it.
 func (r *Reservation) Release() {
 	if r.fd >= 0 {
 		unreserve(r.path, r.fd)
-		closeFd(r.fd)
-		r.fd = -1
+		r.close()
 	}
 }
 
-// fill mounts a namespace on the reserved file with mount, then closes
-// the file (dropping the lock); if mount fails, the name is released.
-func (r *Reservation) fill(mount func(path string) (*NS, error)) (*NS, error) {
+// close closes the reserved file, dropping its lock.
+func (r *Reservation) close() {
+	if r.lock != r.fd {
+		closeFd(r.lock)
+	}
+	closeFd(r.fd)
+	r.fd, r.lock = -1, -1
+}
+
+// errDeletedMeanwhile is the cause when the reserved name was deleted by
+// another process before the namespace could be mounted on it. Ensure
+// takes it as a reason to look again.
+var errDeletedMeanwhile = errors.New("deleted by another process while being created")
+
+// fill mounts a namespace on the reserved file (mount gets its open
+// descriptor), then closes the file (dropping the lock); if mount fails,
+// the name is released.
+func (r *Reservation) fill(mount func(file int) (*NS, error)) (*NS, error) {
 	if r.fd < 0 {
 		return nil, newError(r.op, r.name, os.ErrClosed)
 	}
-	defer func() { closeFd(r.fd); r.fd = -1 }()
-	ns, err := mount(r.path)
+	defer r.close()
+	ns, err := mount(r.fd)
 	if err != nil {
+		if fi, ferr := inspect(r.fd); ferr == nil && fi.nlink == 0 {
+			err = errDeletedMeanwhile
+		}
 		unreserve(r.path, r.fd)
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, err // already names the operation and the namespace
+		}
 		return nil, newError(r.op, r.name, err)
 	}
 	return ns, nil
 }
 
-// populate makes the namespace and mounts it on the reserved file at path.
-func populate(name, path string, opts *CreateOptions) (*NS, error) {
+// populate makes the namespace and mounts it on the reserved file, open
+// as file (the mount goes onto that file, not onto whatever path names
+// by then), and returns a handle to the namespace it made.
+func populate(name, path string, file int, opts *CreateOptions) (*NS, error) {
 	hook("reserved")
+	made := -1
 	err := onPrivateThread(func() error {
 		if err := unshareNet(); err != nil {
 			return err
 		}
 		hook("unshared")
-		if err := bindMount("/proc/thread-self/ns/net", path); err != nil {
+		fd, err := openFollow("/proc/thread-self/ns/net")
+		if err != nil {
+			return os.NewSyscallError("open", err)
+		}
+		if err := bindOnto("/proc/thread-self/ns/net", file); err != nil {
+			closeFd(fd)
 			return err
 		}
+		made = fd
 		if opts.loopback() {
 			if err := loopbackUp(); err != nil {
 				opts.warn(newError("create", name, fmt.Errorf("loopback up: %w", err)))
@@ -159,17 +199,65 @@ func populate(name, path string, opts *CreateOptions) (*NS, error) {
 		return nil
 	})
 	if err != nil {
+		if made >= 0 {
+			closeFd(made)
+		}
 		return nil, err
 	}
 	hook("mounted")
-	return openFile("create", name, path, false)
+	defer closeFd(made)
+	ns, err := openMade("create", name, path, made)
+	if err != nil {
+		// Take our mount off again (only ours), so the caller's rollback
+		// finds the bare reserved file. (Not deleteIfSame: we hold the
+		// file's lock already.)
+		if fi, ierr := inspect(made); ierr == nil {
+			detachMounts(path, fi.id)
+		}
+		return nil, err
+	}
+	return ns, nil
 }
 
-// unreserve undoes a failed create: it detaches whatever is mounted on path
-// and removes the file, but only if it is still the file we reserved.
-func unreserve(path string, fd int) {
-	for umountDetach(path) == nil {
+// detachMounts takes the mounts of the namespace id off path, from the
+// top, each through a descriptor of that very mount, and stops at the
+// first mount of anything else.
+func detachMounts(path string, id fileID) {
+	for range 64 {
+		fd, err := openNoFollow(path)
+		if err != nil {
+			return
+		}
+		fi, err := inspect(fd)
+		if err == nil && fi.isNetNS() && fi.id == id {
+			err = umountFd(fd)
+		} else if err == nil {
+			err = ErrNotSame
+		}
+		closeFd(fd)
+		if err != nil {
+			return
+		}
 	}
+}
+
+// openMade returns a handle named name (at path) to the namespace open as
+// fd, which the caller keeps: the one just mounted, not whatever the path
+// names by now.
+func openMade(op, name, path string, fd int) (*NS, error) {
+	ns, err := openFile(op, name, fdPath(fd), true)
+	if err != nil {
+		return nil, err
+	}
+	ns.path = path
+	return ns, nil
+}
+
+// unreserve undoes a failed create: it removes the reserved file, open as
+// fd, but only while path still names that very file with nothing mounted
+// on it (lstat then sees the file itself). A mount someone else made on
+// it, or a file someone put there after deleting ours, is left alone.
+func unreserve(path string, fd int) {
 	mine, err := inspect(fd)
 	if err != nil {
 		return

@@ -85,8 +85,34 @@
 // # Beyond iproute2
 //
 //   - Ensure is create-if-needed that any number of processes, ours or
-//     ip's, can race on: one namespace results, and a placeholder left by
-//     a crashed create is recovered after PlaceholderGrace.
+//     ip's, can race on: one namespace results, whatever the speed of
+//     ip's create, and a name deleted meanwhile is looked at again.
+//     EnsureContext bounds its wait with a context.
+//   - The placeholder rule. A create reserves the name as an empty file
+//     (a placeholder) and then mounts the namespace onto it; ip(8) takes
+//     no lock and closes the file before it mounts, so nothing shows
+//     whether its create is still at work. This package makes its own
+//     placeholders marked (the S_ISVTX mode bit) and locked (flock) before
+//     they get their name (O_TMPFILE, then linkat), and holds the lock
+//     until the mount is made. A locked placeholder is a create in
+//     progress: Ensure waits. A marked, unlocked one was left by a create
+//     of ours that died: Ensure removes it at once and creates the
+//     namespace. An unmarked one (ip's) is waited for up to
+//     PlaceholderWait and never removed by Ensure: it fails with an error
+//     that names the fix. Its age is wall-clock time, which a clock step
+//     can make look old; Diagnose and Fix act on it only after StaleAge,
+//     and only when asked to. Delete, DeleteIf and the doctor lock the
+//     placeholder under the mounts while they work, so Ensure never takes
+//     it for abandoned meanwhile.
+//   - DeleteIf removes a name only while it refers to a given namespace,
+//     detaching only mounts of that namespace, each by a descriptor of
+//     the mount itself: what a program uses to undo its own creates
+//     without destroying a namespace another tool made under the same
+//     name meanwhile. A failed Create and (*Reservation).Release remove
+//     the reserved file only while nothing is mounted on it.
+//   - Diagnose looks for mounts on an entry in every mount namespace it
+//     can reach, by the run directory's device and inode, so Fix never
+//     unlinks a name a container uses at another path.
 //   - Create brings loopback up (CreateOptions.NoLoopback keeps ip's way).
 //   - Exec and Start keep the mounts below /sys (cgroup, bpf), mount
 //     EtcDir entries onto a symlink itself so they survive renames of its

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -23,6 +22,13 @@ const (
 	KindUnpropagated   = "unpropagated"      // empty here, a namespace in another mount namespace
 )
 
+// StaleAge is how old (by its modification time) a placeholder not made
+// by this package must be before "netns doctor --fix" removes it: ip(8)
+// takes no lock, so nothing else tells its slow create from a dead one.
+// It is wall-clock time, which a clock step can fool; that is why Ensure
+// never goes by it, and why the doctor only acts when asked to.
+const StaleAge = time.Minute
+
 // Finding is a run-directory entry that breaks "ip netns" for someone:
 // ip lists it, cannot enter it, and may fail to delete it.
 type Finding struct {
@@ -32,26 +38,44 @@ type Finding struct {
 	Detail string // a short human explanation
 	Mounts int    // for the stacked kinds: how many mounts are on it
 	Age    time.Duration
-	id     fileID
+
+	// Blocked says why Fix leaves an entry of a kind it handles alone
+	// (too young, a create holds it, or another mount namespace has
+	// something mounted on it, or could have), or is "".
+	Blocked string
+
+	id fileID
 }
 
 // Fixable reports whether Fix would act on f: the kind is one Fix handles
-// and the entry is older than PlaceholderGrace, so no create of ours or
-// ip's can be in progress on it.
+// and nothing blocks it (see Blocked).
 func (f *Finding) Fixable() bool {
 	switch f.Kind {
 	case KindDir, KindStackedMixed, KindOtherNamespace, KindUnpropagated:
 		return false
-	case KindStacked:
-		return true // the name stays usable throughout
 	}
-	return f.Age >= PlaceholderGrace
+	return f.Blocked == ""
 }
 
 // Diagnose examines every entry of RunDir, like "netns doctor", and returns
 // the ones that are not healthy, in directory order. A healthy entry is a
 // network namespace mounted once, or a symlink to one. A missing RunDir is
-// healthy. Reading needs no privilege beyond access to RunDir.
+// healthy. Reading needs no privilege beyond access to RunDir; seeing
+// into other mount namespaces (below) needs CAP_SYS_ADMIN, and without it
+// nothing is Fixable that Fix would unlink.
+//
+// Fix would unlink placeholders, junk files, bad symlinks and empty
+// directories, and unlinking a name detaches whatever another mount
+// namespace has mounted on it: the live namespace of a container whose
+// run directory does not propagate to ours, or is bound at another path
+// (-v /run/netns:/var/run/netns). So every mount namespace the kernel
+// lets us reach is examined: those of all processes and, where the kernel
+// can list them (NS_MNT_GET_NEXT, Linux 6.12), those no process is in.
+// A mount there counts when its mount point is an entry of the very
+// directory RunDir is (same device and inode), whatever its path. A
+// placeholder with a namespace mounted elsewhere is KindUnpropagated; any
+// such entry, and every one when some namespace could not be examined,
+// is left alone (Blocked says why).
 func Diagnose() ([]Finding, error) {
 	names, err := List()
 	if err != nil {
@@ -71,7 +95,49 @@ func Diagnose() ([]Finding, error) {
 			out = append(out, *f)
 		}
 	}
+	guardElsewhere(out)
 	return out, nil
+}
+
+// removable reports whether Fix would unlink an entry of f's kind.
+func (f *Finding) removable() bool {
+	switch f.Kind {
+	case KindPlaceholder, KindJunk, KindDanglingLink, KindBadLink, KindEmptyDir:
+		return true
+	}
+	return false
+}
+
+// guardElsewhere blocks the findings Fix would unlink that another mount
+// namespace has something mounted on, or all of them when that cannot be
+// told.
+func guardElsewhere(findings []Finding) {
+	names := map[string]bool{}
+	for _, f := range findings {
+		if f.removable() && f.Blocked == "" {
+			names[f.Name] = true
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	where, err := mountedElsewhere(names)
+	for i := range findings {
+		f := &findings[i]
+		if !names[f.Name] {
+			continue
+		}
+		switch w, found := where[f.Name]; {
+		case err != nil:
+			f.Blocked = "cannot tell whether another mount namespace uses it: " + err.Error()
+		case found && f.Kind == KindPlaceholder:
+			f.Kind = KindUnpropagated
+			f.Detail = fmt.Sprintf("empty here, but mounted on in the mount namespace %s "+
+				"(made where %s is not shared, e.g. in a container)", w, RunDir)
+		case found:
+			f.Blocked = "something is mounted on it in the mount namespace " + w
+		}
+	}
 }
 
 // diagnose examines one entry; roots are the roots of the mounts on it.
@@ -82,6 +148,11 @@ func diagnose(name string, roots []string) *Finding {
 		return nil // gone meanwhile
 	}
 	f := &Finding{Name: name, Path: path, Age: time.Since(fi.mtime), id: fi.id, Mounts: len(roots)}
+	youngBlock := func() {
+		if f.Age < PlaceholderGrace {
+			f.Blocked = fmt.Sprintf("younger than %v, a create may be in progress", PlaceholderGrace)
+		}
+	}
 	switch {
 	case len(roots) > 1:
 		f.Kind, f.Detail = KindStacked, fmt.Sprintf("mounted %d times", len(roots))
@@ -90,6 +161,14 @@ func diagnose(name string, roots []string) *Finding {
 				f.Kind, f.Detail = KindStackedMixed, fmt.Sprintf("%d different namespaces mounted on it", len(roots))
 			}
 		}
+		// The age of the name is that of the file under the mounts.
+		if under, err := openCovered(RunDir, name); err == nil {
+			if u, err := inspect(under); err == nil {
+				f.Age = time.Since(u.mtime)
+			}
+			closeFd(under)
+		}
+		youngBlock()
 		return f
 	case fi.isSymlink():
 		ns, err := OpenPath(path)
@@ -102,11 +181,13 @@ func diagnose(name string, roots []string) *Finding {
 		} else {
 			f.Kind, f.Detail = KindBadLink, "symlink to something that is not a network namespace"
 		}
+		youngBlock()
 		return f
 	case fi.isDir():
 		f.Kind, f.Detail = KindDir, "a directory with entries"
 		if d, err := os.ReadDir(path); err == nil && len(d) == 0 {
 			f.Kind, f.Detail = KindEmptyDir, "an empty directory"
+			youngBlock()
 		}
 		return f
 	}
@@ -125,18 +206,24 @@ func diagnose(name string, roots []string) *Finding {
 		f.Kind, f.Detail = KindOtherNamespace, "another kind of namespace"
 	case isPlaceholder(open):
 		f.Kind, f.Detail = KindPlaceholder, "placeholder of a create that never finished"
-		if held, _ := flockTry(fd); !held {
-			f.Age = 0 // a create of ours holds it right now
-		} else {
-			flockUn(fd)
+		held, _ := flockTry(fd)
+		if held {
+			defer flockUn(fd)
+			if now, err := inspect(fd); err != nil || now.nlink == 0 {
+				return nil // deleted while we waited for the lock
+			}
 		}
-		if pid := mountedElsewhere(path); pid > 0 {
-			f.Kind = KindUnpropagated
-			f.Detail = fmt.Sprintf("empty here, but a namespace is mounted on it in the mount namespace of pid %d "+
-				"(made where %s is not shared, e.g. in a container)", pid, RunDir)
+		switch {
+		case !held:
+			f.Blocked = "a create is in progress on it"
+		case open.marked():
+			// Made by this package, and its creator is gone: abandoned.
+		case f.Age < StaleAge:
+			f.Blocked = fmt.Sprintf("younger than %v, and not made by setns: ip may still be creating it", StaleAge)
 		}
 	default:
 		f.Kind, f.Detail = KindJunk, describe(open)
+		youngBlock()
 	}
 	return f
 }
@@ -144,8 +231,9 @@ func diagnose(name string, roots []string) *Finding {
 // Fix repairs f, like "netns doctor --fix": it removes a placeholder, junk
 // file, bad symlink (never its target) or empty directory, and unmounts
 // the extra copies of a namespace stacked on its name. Before acting it
-// examines the entry again and does nothing if it changed or is no longer
-// Fixable. A live namespace is never touched. Needs CAP_SYS_ADMIN.
+// examines the entry again, other mount namespaces included, and does
+// nothing if it changed or is no longer Fixable. A live namespace is never
+// touched. Needs CAP_SYS_ADMIN.
 func (f *Finding) Fix() error {
 	mounts, err := readMountinfo()
 	if err != nil {
@@ -158,8 +246,19 @@ func (f *Finding) Fix() error {
 		}
 	}
 	now := diagnose(f.Name, roots)
+	if now != nil {
+		one := []Finding{*now}
+		guardElsewhere(one)
+		now = &one[0]
+	}
 	if now == nil || now.Kind != f.Kind || now.id != f.id || !now.Fixable() {
-		return newError("fix", f.Name, errors.New("changed since it was examined, or not fixable"))
+		why := "changed since it was examined"
+		if now != nil && now.Blocked != "" {
+			why = now.Blocked
+		} else if now != nil && now.Kind == f.Kind && now.id == f.id {
+			why = "not fixable"
+		}
+		return newError("fix", f.Name, errors.New(why))
 	}
 	switch now.Kind {
 	case KindStacked:
@@ -175,17 +274,18 @@ func (f *Finding) Fix() error {
 	return nil
 }
 
-// unstack leaves one mount of the namespace on path. The mounts cannot be
-// peeled off one by one: they are peers through the shared run directory,
-// so unmounting one unmounts them all. Instead the namespace is held open,
-// every mount is removed and one bind is made again. Meanwhile the name is
-// a placeholder, whose lock tells Ensure that a create is in progress.
+// unstack leaves one mount of the namespace on path, and the name never
+// stops being that namespace meanwhile. The extra mounts are taken off
+// from the top, each through a descriptor of that very mount. They are
+// often peers (the run directory is shared, so a bind of the name onto
+// itself is copied into the peer group), and then one unmount takes all
+// of them off together; the bottom mount is never among them: it sits on
+// the run directory's own mount, which is not in the namespace mounts'
+// peer group, so no unmount of a mount above it propagates to it. Should
+// the name still end up bare, the namespace, held open throughout, is
+// bound again at once. The file under the mounts is locked meanwhile, so
+// Ensure and our deletes wait.
 func unstack(path, name string) error {
-	ns, err := openNoFollow(path)
-	if err != nil {
-		return err
-	}
-	defer closeFd(ns)
 	under, err := openCovered(RunDir, name)
 	if err != nil {
 		return err
@@ -195,9 +295,59 @@ func unstack(path, name string) error {
 		return err
 	}
 	defer flockUn(under)
-	for umountDetach(path) == nil {
+	ns, err := openNoFollow(path)
+	if err != nil {
+		return err
 	}
-	return bindFd(ns, path)
+	defer closeFd(ns)
+	want, err := inspect(ns)
+	if err != nil {
+		return err
+	}
+	if !want.isNetNS() {
+		return errors.New("changed since it was examined")
+	}
+	for range 64 {
+		mounts, err := readMountinfo()
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, m := range mounts {
+			if m.point == path {
+				n++
+			}
+		}
+		if n <= 1 {
+			break
+		}
+		top, err := openNoFollow(path)
+		if err != nil {
+			return err
+		}
+		fi, err := inspect(top)
+		if err == nil && fi.id != want.id {
+			err = errors.New("another namespace was mounted on it meanwhile")
+		}
+		if err == nil {
+			err = umountFd(top)
+		}
+		closeFd(top)
+		if err != nil {
+			return err
+		}
+	}
+	if fd, err := openNoFollow(path); err == nil {
+		fi, err := inspect(fd)
+		closeFd(fd)
+		if err == nil && fi.id == want.id {
+			return nil
+		}
+	}
+	if err := bindFd(ns, path); err != nil {
+		return fmt.Errorf("the name lost its namespace and binding it again failed: %w", err)
+	}
+	return nil
 }
 
 // removePlaceholder unlinks path if it is still the file id, holding the
@@ -217,33 +367,114 @@ func removePlaceholder(path string, id fileID) error {
 	return os.NewSyscallError("unlink", unlink(path))
 }
 
-// mountedElsewhere returns a process whose mount namespace has a network
-// namespace mounted on path, or 0. It finds names created by a container
-// whose run directory does not propagate to ours (spec: moby#17887):
-// removing the file would detach the namespace there too.
-func mountedElsewhere(path string) int {
-	self, _ := os.Readlink("/proc/thread-self/ns/mnt")
-	seen := map[string]bool{self: true}
-	procs, _ := os.ReadDir("/proc")
+// mountedElsewhere finds, for each of names (entries of RunDir), a mount
+// namespace that has something mounted on that entry, and describes it.
+// Where the kernel can walk every mount namespace (NS_MNT_GET_NEXT and
+// _PREV), all are visited, also those no process is in; elsewhere, those
+// of all processes. An error means some namespace could not be examined,
+// so the answer is not complete.
+func mountedElsewhere(names map[string]bool) (map[string]string, error) {
+	dir, err := statID(RunDir)
+	if err != nil {
+		return nil, err
+	}
+	self, err := openFollow("/proc/thread-self/ns/mnt")
+	if err != nil {
+		return nil, os.NewSyscallError("open", err)
+	}
+	defer closeFd(self)
+	walk := true
+	if next, err := stepMountNS(self, false); err == nil {
+		closeFd(next)
+	} else if err == errENOTTY || err == errEINVAL {
+		walk = false // before Linux 6.12
+	}
+	seen := map[fileID]bool{}
+	pids := map[fileID]int{} // for the descriptions
+	found := map[string]string{}
+	describe := func(id fileID) string {
+		if pid, ok := pids[id]; ok {
+			return fmt.Sprintf("mnt:[%d] of pid %d", id.ino, pid)
+		}
+		return fmt.Sprintf("mnt:[%d] (no process seen in it)", id.ino)
+	}
+	visit := func(fd int) error {
+		fi, err := inspect(fd)
+		if err != nil {
+			return err
+		}
+		if seen[fi.id] {
+			return nil
+		}
+		seen[fi.id] = true
+		got, err := mountedIn(fd, dir, names)
+		if err != nil {
+			return fmt.Errorf("%s: %w", describe(fi.id), err)
+		}
+		for n := range got {
+			if _, ok := found[n]; !ok {
+				found[n] = describe(fi.id)
+			}
+		}
+		return nil
+	}
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range procs {
 		pid, err := strconv.Atoi(p.Name())
 		if err != nil {
 			continue
 		}
-		mnt, err := os.Readlink("/proc/" + p.Name() + "/ns/mnt")
-		if err != nil || seen[mnt] {
-			continue
+		fd, err := openFollow("/proc/" + p.Name() + "/ns/mnt")
+		if err == errENOENT || err == errESRCH {
+			continue // exited meanwhile
 		}
-		seen[mnt] = true
-		data, err := os.ReadFile("/proc/" + p.Name() + "/mountinfo")
 		if err != nil {
-			continue
+			if walk {
+				continue // the walk reaches it; only the description is lost
+			}
+			return nil, fmt.Errorf("mount namespace of pid %d: %w", pid, os.NewSyscallError("open", err))
 		}
-		for _, m := range parseMountinfo(data) {
-			if m.point == path && strings.HasPrefix(m.root, "net:[") {
-				return pid
+		if fi, err := inspect(fd); err == nil {
+			if _, ok := pids[fi.id]; !ok {
+				pids[fi.id] = pid
+			}
+		}
+		if !walk {
+			err = visit(fd)
+		}
+		closeFd(fd)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !walk {
+		return found, nil
+	}
+	if err := visit(self); err != nil {
+		return nil, err
+	}
+	for _, prev := range []bool{false, true} {
+		cur := self
+		for {
+			next, err := stepMountNS(cur, prev)
+			if cur != self {
+				closeFd(cur)
+			}
+			if err == errENOENT {
+				break
+			}
+			if err != nil {
+				return nil, os.NewSyscallError("ioctl NS_MNT_GET_NEXT", err)
+			}
+			cur = next
+			if err := visit(cur); err != nil {
+				closeFd(cur)
+				return nil, err
 			}
 		}
 	}
-	return 0
+	return found, nil
 }

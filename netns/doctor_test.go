@@ -2,10 +2,12 @@ package netns_test
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/setns/setns/internal/nstest"
@@ -56,12 +58,11 @@ func TestDoctor(t *testing.T) {
 		os.Mkdir(p, 0o755)
 		return os.WriteFile(p+"/keep", nil, 0o644)
 	})
-	stacked := mk("stacked", nil)
-	s, err := netns.Create(stacked, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	// Stacked on a name older than the age guard: a namespace bound on an
+	// old placeholder, then the name bound onto itself twice.
+	stacked := mk("stacked", placeholder)
+	run("touch", "-d", "1 hour ago", dir+stacked)
+	run("mount", "--bind", dir+liveName, dir+stacked)
 	run("mount", "--bind", dir+stacked, dir+stacked)
 	run("mount", "--bind", dir+stacked, dir+stacked)
 	mixed := mk("mixed", nil)
@@ -133,6 +134,7 @@ func TestDoctor(t *testing.T) {
 		t.Errorf("after Fix: %v\nwant        %v", left, wantLeft)
 	}
 	for _, n := range []string{liveName, names["link-ok"], stacked} {
+		// Each still opens, as the namespace it was.
 		ns, err := netns.OpenPath(dir + n)
 		if err != nil {
 			t.Errorf("%s after Fix: %v", n, err)
@@ -178,4 +180,174 @@ func mapsEqual(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// otherMountNS starts a process in a new mount namespace (private
+// propagation) that binds the run directory at another path, as a
+// container run with -v /run/netns:/var/run/netns does, and mounts the
+// namespace at nsPath on NAME there. It returns the process.
+func otherMountNS(t *testing.T, nsPath, name string) (*exec.Cmd, string) {
+	t.Helper()
+	elsewhere := t.TempDir()
+	child := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
+		`mount --bind "$1" "$2" && mount --bind "$3" "$2/$4" && echo ok && exec sleep 600`,
+		"sh", netns.RunDir, elsewhere, nsPath, name)
+	stdout, _ := child.StdoutPipe()
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "ok\n" {
+		t.Fatalf("child mount: %q", line)
+	}
+	return child, elsewhere
+}
+
+// TestDoctorSparesRunDirBoundElsewhere: a container that binds the run
+// directory at another path has a live namespace on a name that is only
+// an old placeholder here. Diagnose must see it (by the directory's device
+// and inode, not the path), and Fix must not unlink it.
+func TestDoctorSparesRunDirBoundElsewhere(t *testing.T) {
+	nstest.RequireRoot(t)
+	live, liveName := nstest.NewNamed(t)
+	name := nstest.TempName(t)
+	handPlaceholder(t, name)
+	child, elsewhere := otherMountNS(t, netns.RunDir+"/"+liveName, name)
+	checkSpared(t, name, fmt.Sprintf("/proc/%d/root%s/%s", child.Process.Pid, elsewhere, name), live.Inode())
+}
+
+// TestDoctorSparesNamespaceWithoutProcess: the same, but no process is
+// left in that mount namespace: an open descriptor of it keeps it.
+func TestDoctorSparesNamespaceWithoutProcess(t *testing.T) {
+	nstest.RequireRoot(t)
+	live, liveName := nstest.NewNamed(t)
+	name := nstest.TempName(t)
+	handPlaceholder(t, name)
+	child, elsewhere := otherMountNS(t, netns.RunDir+"/"+liveName, name)
+	holder, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", child.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	child.Process.Kill()
+	child.Wait()
+	if f := checkSpared(t, name, "", live.Inode()); !strings.Contains(f.Detail, "no process seen in it") {
+		t.Errorf("detail %q does not say that no process is in that mount namespace", f.Detail)
+	}
+	look := exec.Command("nsenter", "--mount=/proc/self/fd/3", "stat", "-L", "-c", "%i", elsewhere+"/"+name)
+	look.ExtraFiles = []*os.File{holder}
+	if out, err := look.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != strconv.FormatUint(live.Inode(), 10) {
+		t.Errorf("the namespace mounted in the other mount namespace is gone: %q %v", out, err)
+	}
+}
+
+// checkSpared runs Diagnose and Fix and checks that name is reported as
+// mounted elsewhere, left alone, and (when view, the name's path in the
+// other mount namespace, is given) that the namespace ino is still
+// mounted there.
+func checkSpared(t *testing.T, name, view string, ino uint64) *netns.Finding {
+	t.Helper()
+	all, err := netns.Diagnose()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f *netns.Finding
+	for i := range all {
+		if all[i].Name == name {
+			f = &all[i]
+		}
+	}
+	if f == nil {
+		t.Fatalf("Diagnose does not report %s", name)
+	}
+	defer t.Logf("%s: %s", f.Kind, f.Detail)
+	if f.Kind != netns.KindUnpropagated || f.Fixable() {
+		t.Errorf("Diagnose: %s %q fixable %v, want %s and not fixable", f.Kind, f.Detail, f.Fixable(), netns.KindUnpropagated)
+	}
+	if err := f.Fix(); err == nil {
+		t.Error("Fix acted on a name mounted in another mount namespace")
+	}
+	if _, err := os.Lstat(netns.RunDir + "/" + name); err != nil {
+		t.Errorf("the name was removed: %v", err)
+	}
+	if view == "" {
+		return f
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(view, &st); err != nil || st.Ino != ino {
+		t.Errorf("the other mount namespace lost its namespace: inode %d, %v", st.Ino, err)
+	}
+	return f
+}
+
+// TestDoctorUnstack: a stacked name is left alone while young (a create
+// may be at work on it); once old, Fix takes the extra mounts off and the
+// name opens as its namespace at every moment meanwhile.
+func TestDoctorUnstack(t *testing.T) {
+	nstest.RequireRoot(t)
+	live, liveName := nstest.NewNamed(t)
+	name := nstest.TempName(t)
+	path := handPlaceholder(t, name) // dated an hour ago
+	young := nstest.TempName(t)
+	t.Cleanup(func() { nstest.Remove(t, young) })
+	if _, err := netns.Create(young, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range [][2]string{
+		{netns.RunDir + "/" + liveName, path}, {path, path}, {path, path},
+		{netns.RunDir + "/" + young, netns.RunDir + "/" + young},
+	} {
+		if err := syscall.Mount(m[0], m[1], "none", syscall.MS_BIND, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	findings, err := netns.Diagnose()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old *netns.Finding
+	for i, f := range findings {
+		switch f.Name {
+		case young:
+			if f.Kind != netns.KindStacked || f.Fixable() || f.Blocked == "" {
+				t.Errorf("young stacked name: %s fixable %v blocked %q, want stacked, blocked", f.Kind, f.Fixable(), f.Blocked)
+			}
+		case name:
+			old = &findings[i]
+		}
+	}
+	if old == nil || old.Kind != netns.KindStacked || !old.Fixable() {
+		t.Fatalf("old stacked name: %+v, want a fixable stacked finding", old)
+	}
+	stop := make(chan struct{})
+	bad := make(chan error, 1)
+	go func() {
+		defer close(bad)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ns, err := netns.Open(name)
+			if err == nil && !ns.Equal(live) {
+				err = fmt.Errorf("opens as another namespace")
+			}
+			if err != nil {
+				bad <- err
+				return
+			}
+			ns.Close()
+		}
+	}()
+	if err := old.Fix(); err != nil {
+		t.Errorf("Fix: %v", err)
+	}
+	close(stop)
+	if err := <-bad; err != nil {
+		t.Errorf("while unstacking, the name: %v", err)
+	}
+	if n := strings.Count(mountsOf(t, name), "\n"); n != 1 {
+		t.Errorf("%d mounts after Fix, want 1:\n%s", n, mountsOf(t, name))
+	}
 }

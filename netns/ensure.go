@@ -1,6 +1,7 @@
 package netns
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,39 +9,77 @@ import (
 	"time"
 )
 
-// PlaceholderGrace is how old an unlocked placeholder must be before Ensure
-// (and "netns doctor --fix") treats it as left by a crash and removes it.
-//
-// A placeholder is the empty mode-0 file a create reserves before the
-// namespace is mounted onto it. Our own creates hold an flock on it until
-// they finish, so a locked placeholder is always a create in progress, and
-// an unlocked one was either left by a process that died (the kernel drops
-// the lock with it) or is being filled by ip(8), which takes no such lock.
-// ip needs about a millisecond for that, so a placeholder that is unlocked
-// and older than PlaceholderGrace (by its modification time, which the
-// O_CREAT that made it set) is taken as abandoned.
+// PlaceholderGrace is how long "netns monitor" (Watch) waits for a new
+// entry that is still a placeholder to become a namespace before it
+// reports it anyway, and the least age of a junk or stacked entry that
+// "netns doctor --fix" repairs. Ensure does not go by it: see
+// EnsureContext for the placeholder rule.
 const PlaceholderGrace = 2 * time.Second
 
-// ensureTimeout bounds how long Ensure waits for another process's create.
-const ensureTimeout = 30 * time.Second
+// PlaceholderWait is how long Ensure waits for a placeholder it cannot
+// prove abandoned (one not made by this package, as ip(8) leaves it while
+// it works) to become a namespace, before it gives up with an error.
+const PlaceholderWait = 10 * time.Second
 
-// Ensure opens the namespace NAME, creating it first if it does not exist
-// (create-if-needed), and reports whether this call created it.
+// EnsureTimeout bounds the whole of Ensure's waiting (for a create of
+// another process to finish) when the context has no earlier deadline.
+const EnsureTimeout = 30 * time.Second
+
+// Ensure is EnsureContext with context.Background(): it waits at most
+// EnsureTimeout for creates of other processes.
+func Ensure(name string, opts *CreateOptions) (ns *NS, created bool, err error) {
+	return EnsureContext(context.Background(), name, opts)
+}
+
+// EnsureContext opens the namespace NAME, creating it first if it does
+// not exist (create-if-needed), and reports whether this call created it.
 //
 // Any number of processes, ours or "ip netns add", racing on the same new
 // name end up with one namespace: exactly one creates it, the others wait
 // for it to be mounted and open it. An existing namespace is never
-// replaced. A placeholder left by a crashed create is removed once it is
-// older than PlaceholderGrace and the namespace is made again. Anything
-// else in the way (a directory, a symlink, a non-empty file) is an error
+// replaced, and a name deleted meanwhile (by Delete or "ip netns delete")
+// is simply looked at again. Anything in the way that is not a
+// placeholder (a directory, a symlink, a non-empty file) is an error
 // wrapping ErrNotNamespace, and nothing is created. Needs CAP_SYS_ADMIN
 // when it creates.
-func Ensure(name string, opts *CreateOptions) (ns *NS, created bool, err error) {
+//
+// The placeholder rule. A placeholder is the empty mode-0 file a create
+// reserves before the namespace is mounted onto it, and it is the only
+// state Ensure may remove, and only when it can prove that no create is
+// at work on it:
+//
+//   - A placeholder made by this package is marked (the S_ISVTX mode bit,
+//     set before the file gets its name) and flock-ed by its creator from
+//     before it has a name until the namespace is mounted. (On a file
+//     system without O_TMPFILE, which tmpfs has, it is made unmarked and
+//     then treated like ip's.) Locked, it is a
+//     create in progress: Ensure waits. Marked and unlocked, its creator
+//     has died (the kernel drops the lock with the process): Ensure
+//     removes it at once and creates the namespace.
+//   - An unmarked placeholder was made by ip(8) or another tool, which
+//     take no lock and close the file before they mount: nothing shows
+//     whether that create is still at work (it may be slow under kernel
+//     lock contention) or died. Ensure waits up to PlaceholderWait for it
+//     to become a namespace, and otherwise fails with an error wrapping
+//     ErrNotNamespace that names the entry and the fix ("netns delete
+//     NAME", or "netns doctor --fix" once it is old). It never removes
+//     it: the file's age is wall-clock time, which a clock step can make
+//     look old.
+//
+// The wait for creates of other processes ends when ctx is done, or after
+// EnsureTimeout, with an error wrapping ctx.Err() or
+// os.ErrDeadlineExceeded.
+func EnsureContext(ctx context.Context, name string, opts *CreateOptions) (ns *NS, created bool, err error) {
 	path, err := namePath(name)
 	if err != nil {
 		return nil, false, newError("open", name, err)
 	}
-	deadline := time.Now().Add(ensureTimeout)
+	ctx, cancel := context.WithTimeout(ctx, EnsureTimeout)
+	defer cancel()
+	var (
+		foreign      fileID    // the unmarked placeholder being waited for
+		foreignSince time.Time // since when (monotonic)
+	)
 	wait := 50 * time.Microsecond
 	for {
 		ns, err := openFile("open", name, path, false)
@@ -52,75 +91,118 @@ func Ensure(name string, opts *CreateOptions) (ns *NS, created bool, err error) 
 			if err == nil {
 				return ns, true, nil
 			}
-			if !errors.Is(err, fs.ErrExist) {
+			if !errors.Is(err, fs.ErrExist) && !errors.Is(err, errDeletedMeanwhile) {
 				return nil, false, err
 			}
-			continue // someone else reserved it first: wait for theirs
+			// Someone else reserved it first (wait for theirs), or
+			// deleted our reservation: look again.
 		case errors.Is(err, ErrNotNamespace):
-			busy, perr := settlePlaceholder(path)
+			state, id, perr := settlePlaceholder(path)
 			if perr != nil {
 				return nil, false, newError("open", name, perr)
 			}
-			if !busy {
-				continue // it became a namespace, or a stale one was removed
+			switch state {
+			case placeholderGone:
+				continue // it became a namespace, or was removed
+			case placeholderForeign:
+				if id != foreign {
+					foreign, foreignSince = id, time.Now()
+				}
+				if time.Since(foreignSince) >= PlaceholderWait {
+					return nil, false, newError("open", name, &stalePlaceholder{name, PlaceholderWait})
+				}
 			}
 		default:
 			return nil, false, err
 		}
-		if time.Now().After(deadline) {
-			return nil, false, newError("open", name,
-				fmt.Errorf("%w: still being created by another process after %v", os.ErrDeadlineExceeded, ensureTimeout))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			cause := ctx.Err()
+			if errors.Is(cause, context.DeadlineExceeded) {
+				cause = fmt.Errorf("%w (%w)", os.ErrDeadlineExceeded, cause)
+			}
+			return nil, false, newError("open", name, fmt.Errorf("waiting for another process's create: %w", cause))
+		case <-t.C:
 		}
-		time.Sleep(wait)
 		wait = min(2*wait, 20*time.Millisecond)
 	}
 }
 
+// stalePlaceholder is the cause when an unmarked placeholder did not
+// become a namespace in time. It names the fix.
+type stalePlaceholder struct {
+	name string
+	wait time.Duration
+}
+
+func (e *stalePlaceholder) Error() string {
+	return fmt.Sprintf("not a network namespace (an empty placeholder that no create filled in %v; "+
+		"if none is still running, remove it: netns delete %s, or netns doctor --fix)", e.wait, e.name)
+}
+
+func (e *stalePlaceholder) Unwrap() error { return ErrNotNamespace }
+
+// States of a run-directory entry that is not a namespace, for Ensure.
+const (
+	placeholderGone    = iota // changed: look again
+	placeholderBusy           // a create of ours holds it
+	placeholderForeign        // unmarked and unlocked: ip's create, at work or dead
+)
+
 // settlePlaceholder looks at a run-dir entry that is not a namespace. It
-// reports busy when a create is in progress on it, removes it when it is an
-// abandoned placeholder, and returns an error when it is something else.
-func settlePlaceholder(path string) (busy bool, err error) {
+// removes a placeholder of ours whose creator has died (marked, unlocked)
+// and reports what it found; something that is no placeholder is an
+// error. id is the placeholder's identity.
+func settlePlaceholder(path string) (state int, id fileID, err error) {
 	fd, err := openNoFollow(path)
 	if err != nil {
 		if err == errENOENT {
-			return false, nil
+			return placeholderGone, id, nil
 		}
 		if err == errELOOP {
-			return false, &notNamespace{"a symbolic link"}
+			return 0, id, &notNamespace{"a symbolic link"}
 		}
-		return false, err
+		return 0, id, err
 	}
 	defer closeFd(fd)
 	fi, err := inspect(fd)
 	if err != nil {
-		return false, err
+		return 0, id, err
 	}
 	if fi.isNetNS() {
-		return false, nil // mounted meanwhile
+		return placeholderGone, fi.id, nil // mounted meanwhile
 	}
 	if !isPlaceholder(fi) {
-		return false, &notNamespace{describe(fi)}
+		return 0, fi.id, &notNamespace{describe(fi)}
 	}
 	free, err := flockTry(fd)
 	if err != nil || !free {
-		return true, err
+		return placeholderBusy, fi.id, err
 	}
 	defer flockUn(fd)
-	if time.Since(fi.mtime) < PlaceholderGrace {
-		return true, nil // perhaps ip(8) is filling it right now
+	if now, err := inspect(fd); err != nil || now.nlink == 0 {
+		return placeholderGone, fi.id, nil // deleted while we looked
 	}
-	// Abandoned. We hold its lock, so no create of ours is using it; make
-	// sure the name still refers to this very file before removing it.
+	if !fi.marked() {
+		return placeholderForeign, fi.id, nil
+	}
+	// Ours, and its creator is gone. We hold its lock, so no create or
+	// delete of ours is using it; make sure the name still refers to this
+	// very file (lstat sees the file itself only with nothing mounted on
+	// it) before removing it.
 	if cur, err := lstatEntry(path); err == nil && cur.id == fi.id {
 		if err := unlink(path); err != nil && err != errENOENT {
-			return false, os.NewSyscallError("unlink", err)
+			return 0, fi.id, os.NewSyscallError("unlink", err)
 		}
 	}
-	return false, nil
+	return placeholderGone, fi.id, nil
 }
 
 // isPlaceholder reports whether a file looks like a reserved name that was
-// never mounted on: an empty regular file with no permission bits.
+// never mounted on: an empty regular file with no permission bits (and at
+// most our mark).
 func isPlaceholder(fi fileInfo) bool {
-	return fi.isRegular() && fi.size == 0 && fi.mode&0o7777 == 0
+	return fi.isRegular() && fi.size == 0 && (fi.mode&0o7777 == 0 || fi.marked())
 }

@@ -1,12 +1,16 @@
 package netns_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -158,13 +162,12 @@ func mountsOf(t *testing.T, name string) string {
 	return b.String()
 }
 
-// TestEnsureWaitsForFreshPlaceholder: a placeholder younger than the grace
-// period (as ip leaves it mid-add) is waited for, not removed.
-func TestEnsureWaitsForFreshPlaceholder(t *testing.T) {
-	nstest.RequireRoot(t)
-	t.Parallel()
-	nstest.NewNamed(t)
-	name := nstest.TempName(t)
+// handPlaceholder makes an unmarked mode-0 placeholder for name, as
+// ip(8) leaves it between its O_CREAT and its mount, dated an hour ago
+// (as a slow create looks after a forward clock step), and registers its
+// removal.
+func handPlaceholder(t *testing.T, name string) string {
+	t.Helper()
 	t.Cleanup(func() { nstest.Remove(t, name) })
 	path := netns.RunDir + "/" + name
 	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0)
@@ -172,14 +175,199 @@ func TestEnsureWaitsForFreshPlaceholder(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	placed := time.Now()
-	ns, created, err := netns.Ensure(name, nil)
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// freshNetNS returns the /proc path of a new network namespace, held by a
+// sleeping unshare -n, and its inode.
+func freshNetNS(t *testing.T) (string, uint64) {
+	t.Helper()
+	cmd := exec.Command("unshare", "--net", "sleep", "600")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	p := fmt.Sprintf("/proc/%d/ns/net", cmd.Process.Pid)
+	self, _ := os.Readlink("/proc/self/ns/net")
+	for range 1000 {
+		if l, err := os.Readlink(p); err == nil && l != self {
+			var st syscall.Stat_t
+			if err := syscall.Stat(p, &st); err != nil {
+				t.Fatal(err)
+			}
+			return p, st.Ino
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("unshare --net never got its namespace")
+	return "", 0
+}
+
+// TestEnsureDoesNotStealSlowIPCreate is the race of issue 9: an unlocked
+// placeholder that looks old (ip(8) slowed down by kernel lock contention,
+// or a clock step) while Ensure runs, and then ip's mount lands on it.
+// Ensure must wait for it, not unlink it and make its own: the name ends
+// with one namespace, the one ip bound, and Ensure returns that one.
+func TestEnsureDoesNotStealSlowIPCreate(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	nstest.NewNamed(t) // the run dir exists
+	name := nstest.TempName(t)
+	path := handPlaceholder(t, name)
+	nsPath, ino := freshNetNS(t)
+	type result struct {
+		ns      *netns.NS
+		created bool
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ns, created, err := netns.Ensure(name, nil)
+		done <- result{ns, created, err}
+	}()
+	time.Sleep(2500 * time.Millisecond) // "ip" is still at work
+	if err := syscall.Mount(nsPath, path, "none", syscall.MS_BIND, ""); err != nil {
+		t.Fatalf("bind the slow create's namespace: %v", err)
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("Ensure: %v", r.err)
+	}
+	defer r.ns.Close()
+	if r.created || r.ns.Inode() != ino {
+		t.Errorf("Ensure created=%v inode=%d, want false and the bound namespace %d", r.created, r.ns.Inode(), ino)
+	}
+	if n := strings.Count(mountsOf(t, name), "\n"); n != 1 {
+		t.Errorf("%d mounts on the name, want 1:\n%s", n, mountsOf(t, name))
+	}
+	final, err := netns.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns.Close()
-	if waited := time.Since(placed); waited < netns.PlaceholderGrace-100*time.Millisecond || !created { // file times tick coarsely
-		t.Errorf("Ensure replaced a fresh placeholder after %v (created=%v), want a wait of at least %v", waited, created, netns.PlaceholderGrace)
+	defer final.Close()
+	if final.Inode() != ino {
+		t.Errorf("the name holds namespace %d, want the bound %d", final.Inode(), ino)
+	}
+}
+
+// TestEnsureLeavesUnprovenPlaceholder: an unmarked placeholder that never
+// becomes a namespace is not removed; after PlaceholderWait Ensure fails
+// with one line that names the entry and the fix.
+func TestEnsureLeavesUnprovenPlaceholder(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	nstest.NewNamed(t)
+	name := nstest.TempName(t)
+	path := handPlaceholder(t, name)
+	before, err := os.Lstat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, _, err := netns.Ensure(name, nil)
+	if err == nil {
+		ns.Close()
+		t.Fatal("Ensure replaced a placeholder it cannot prove abandoned")
+	}
+	msg := err.Error()
+	if !errors.Is(err, netns.ErrNotNamespace) || !strings.Contains(msg, "netns delete "+name) ||
+		!strings.Contains(msg, "netns doctor --fix") || strings.Contains(msg, "\n") {
+		t.Errorf("error = %q, want one line wrapping ErrNotNamespace naming both fixes", msg)
+	}
+	if after, err := os.Lstat(path); err != nil || !os.SameFile(before, after) {
+		t.Errorf("the placeholder was replaced or removed: %v", err)
+	}
+}
+
+// TestEnsureContextBoundsTheWait: a create of ours in progress (a held
+// Reservation) is waited for only until the context ends.
+func TestEnsureContextBoundsTheWait(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	name := nstest.TempName(t)
+	t.Cleanup(func() { nstest.Remove(t, name) })
+	r, err := netns.Reserve(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	ns, _, err := netns.EnsureContext(ctx, name, nil)
+	if err == nil {
+		ns.Close()
+		t.Fatal("EnsureContext returned a namespace while the create was in progress")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("error = %v, want one wrapping context.DeadlineExceeded and os.ErrDeadlineExceeded", err)
+	}
+	// Once the reservation is used, Ensure gets that namespace.
+	made, err := r.Create(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer made.Close()
+	got, created, err := netns.EnsureContext(context.Background(), name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Close()
+	if created || !got.Equal(made) {
+		t.Errorf("after the create: created=%v equal=%v", created, got.Equal(made))
+	}
+}
+
+// TestEnsureDeleteRace: Ensure, Do and Delete from 100 goroutines on 37
+// shared names. A name deleted under Ensure's feet is looked at again,
+// never an error; Delete may only find the name gone.
+func TestEnsureDeleteRace(t *testing.T) {
+	nstest.RequireRoot(t)
+	names := make([]string, 37)
+	for i := range names {
+		names[i] = nstest.TempName(t)
+		t.Cleanup(func() { nstest.Remove(t, names[i]) })
+	}
+	var (
+		wg    sync.WaitGroup
+		calls atomic.Int64
+		errs  atomic.Int64
+	)
+	report := func(format string, args ...any) {
+		if errs.Add(1) <= 10 {
+			t.Errorf(format, args...)
+		}
+	}
+	for g := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				name := names[(g*7+i)%len(names)]
+				calls.Add(1)
+				if (g+i)%3 == 2 {
+					if err := netns.Delete(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+						report("Delete: %v", err)
+					}
+					continue
+				}
+				ns, _, err := netns.Ensure(name, nil)
+				if err != nil {
+					report("Ensure: %v", err)
+					continue
+				}
+				if err := ns.Do(func() error { return nil }); err != nil {
+					report("Do: %v", err)
+				}
+				ns.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	if n := errs.Load(); n > 0 {
+		t.Errorf("%d errors in %d calls", n, calls.Load())
 	}
 }
 

@@ -56,8 +56,8 @@ func Hint(err error) string {
 	switch {
 	case errors.Is(err, fs.ErrPermission):
 		return "are you root?"
-	case errors.Is(err, ErrNotNamespace):
-		return "see 'netns doctor'"
+	case errors.Is(err, ErrNotNamespace) && !errors.As(err, new(*stalePlaceholder)):
+		return "see 'netns doctor'" // a stale placeholder's error names its fix itself
 	}
 	return ""
 }

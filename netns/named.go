@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 )
 
 const (
@@ -60,20 +61,30 @@ func namePath(name string) (string, error) {
 // Unlike ip, Delete also removes mounts stacked on the name by repeated
 // binds (ip then fails with EBUSY once). A name that is not a namespace
 // (a placeholder, junk file or dangling symlink) is removed too, as ip
-// does; a directory is not. Needs CAP_SYS_ADMIN.
+// does; a directory is not. To remove a name only while it still refers
+// to a namespace of yours, use DeleteIf. Delete and DeleteIf lock the file
+// under the mounts while they work, as a create of this package does, so
+// they wait (up to two seconds) for a create in progress on the name to
+// finish. Needs CAP_SYS_ADMIN.
 func Delete(name string) error {
 	path, err := namePath(name)
 	if err != nil {
 		return newError("delete", name, err)
 	}
-	if err := removeEntry(path); err != nil {
+	if err := removeEntry(name, path); err != nil {
 		return newError("delete", name, err)
 	}
 	return nil
 }
 
-// removeEntry detaches every mount stacked on path and unlinks it.
-func removeEntry(path string) error {
+// removeEntry detaches every mount stacked on path and unlinks it. It
+// holds the lock of the file under the mounts meanwhile, so Ensure does
+// not take the file, briefly a bare placeholder, for one left by a crash.
+func removeEntry(name, path string) error {
+	if under, err := openCovered(RunDir, name); err == nil {
+		defer closeFd(under)
+		lockBounded(under)
+	}
 	for i := 0; ; i++ {
 		// The result is ignored, as in iproute2: EINVAL just means nothing
 		// (more) is mounted there.
@@ -86,6 +97,149 @@ func removeEntry(path string) error {
 			return nil
 		}
 	}
+}
+
+// lockWait bounds how long Delete and DeleteIf wait for a create of ours
+// in progress on the name (a stopped process may hold the lock forever).
+const lockWait = 2 * time.Second
+
+// lockBounded takes the lock of fd, waiting at most lockWait for it. Not
+// getting it is no error: the lock only keeps Ensure from taking the bare
+// file for abandoned between an unmount and the unlink, and a create that
+// loses its file meanwhile fails cleanly (its mount finds no file).
+func lockBounded(fd int) {
+	wait := 100 * time.Microsecond
+	for deadline := time.Now().Add(lockWait); ; {
+		if got, err := flockTry(fd); got || err != nil || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 10*time.Millisecond)
+	}
+}
+
+// ErrNotSame is the cause DeleteIf returns when the name refers to another
+// namespace, or another file, than the one it was asked to remove.
+var ErrNotSame = errors.New("the name refers to another namespace now")
+
+// DeleteIf removes the name NAME like Delete, but only while it still
+// refers to the namespace ns: the one mounted on the name must be ns (same
+// nsfs device and inode), and the file under the mount must be the one
+// that was there when DeleteIf looked first. Only mounts of ns are
+// detached, each through a descriptor of that very mount (never "whatever
+// is mounted at the path now"), and the file is unlinked only once
+// nothing is mounted on it. If the name was deleted and made again by
+// someone else, even by "ip netns add" a moment before, it is left alone
+// and the error wraps ErrNotSame; a name already gone gives fs.ErrNotExist.
+// It is how a program removes a name it made (a temporary namespace, a
+// failed set-up) without destroying another tool's namespace. ns may be
+// closed. Needs CAP_SYS_ADMIN.
+//
+// One window remains that the kernel gives no way to close: between the
+// last check and unlink(2) (microseconds), a name made anew by a process
+// that does not lock (ip) could be unlinked while still an empty
+// placeholder; a name with a namespace mounted on it never is (the unlink
+// fails with EBUSY).
+func DeleteIf(name string, ns *NS) error {
+	path, err := namePath(name)
+	if err != nil {
+		return newError("delete", name, err)
+	}
+	if ns == nil {
+		return newError("delete", name, os.ErrInvalid)
+	}
+	if err := deleteIfSame(name, path, ns.id); err != nil {
+		return newError("delete", name, err)
+	}
+	return nil
+}
+
+// deleteIfSame is DeleteIf on path, for the namespace id.
+func deleteIfSame(name, path string, id fileID) error {
+	under, err := openCovered(RunDir, name)
+	if errors.Is(err, errELOOP) {
+		return ErrNotSame // a symlink
+	}
+	if err != nil {
+		return err
+	}
+	defer closeFd(under)
+	// Our creates and deletes lock this file: none can start on it now.
+	lockBounded(under)
+	file, err := inspect(under)
+	if err != nil {
+		return err
+	}
+	for detached := 0; ; detached++ {
+		fd, err := openNoFollow(path)
+		if err != nil {
+			if detached > 0 && err == errENOENT {
+				return nil // gone meanwhile, after ours was detached
+			}
+			if err == errELOOP {
+				return ErrNotSame
+			}
+			return err
+		}
+		top, err := inspect(fd)
+		if err == nil && top.id == file.id {
+			closeFd(fd)
+			if detached == 0 {
+				return ErrNotSame // a bare file: no namespace of ours on it
+			}
+			break // nothing mounted any more
+		}
+		if err == nil && (!top.isNetNS() || top.id != id) {
+			err = ErrNotSame
+		}
+		if err == nil && detached == 0 {
+			err = sameCovered(name, file.id)
+		}
+		if err == nil {
+			if f, ferr := inspect(under); ferr != nil || f.nlink == 0 {
+				err = ErrNotSame // the file was unlinked: the name is another one's now
+			}
+		}
+		if err != nil {
+			closeFd(fd)
+			if detached > 0 && errors.Is(err, ErrNotSame) {
+				return nil // ours are off; another namespace stays on the name
+			}
+			return err
+		}
+		err = umountFd(fd)
+		closeFd(fd)
+		if err != nil {
+			return os.NewSyscallError("umount", err)
+		}
+	}
+	if cur, err := lstatEntry(path); err == nil && cur.id == file.id {
+		if err := unlink(path); err != nil && err != errENOENT {
+			return os.NewSyscallError("unlink", err)
+		}
+	}
+	return nil
+}
+
+// sameCovered checks that the file under the mounts at RunDir/name is
+// still the file id.
+func sameCovered(name string, id fileID) error {
+	fd, err := openCovered(RunDir, name)
+	if err != nil {
+		if errors.Is(err, errENOENT) {
+			return ErrNotSame
+		}
+		return err
+	}
+	defer closeFd(fd)
+	fi, err := inspect(fd)
+	if err != nil {
+		return err
+	}
+	if fi.id != id {
+		return ErrNotSame
+	}
+	return nil
 }
 
 // List returns the names in RunDir in the directory's own order, as

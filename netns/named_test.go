@@ -2,12 +2,14 @@ package netns_test
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/setns/setns/internal/nstest"
@@ -428,5 +430,95 @@ func TestReserve(t *testing.T) {
 		if _, err := res[i].Create(nil); !errors.Is(err, os.ErrClosed) {
 			t.Errorf("second Create: got %v, want os.ErrClosed", err)
 		}
+	}
+}
+
+// TestDeleteIfOnlyOurs: DeleteIf removes the name while it refers to our
+// namespace (stacked copies too), and leaves a name someone deleted and
+// made again, even with "ip netns add", alone.
+func TestDeleteIfOnlyOurs(t *testing.T) {
+	nstest.RequireIP(t)
+	t.Parallel()
+	ours, name := nstest.NewNamed(t)
+	path := netns.RunDir + "/" + name
+	if err := syscall.Mount(path, path, "none", syscall.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := netns.DeleteIf(name, ours); err != nil {
+		t.Fatalf("DeleteIf of our own, stacked twice: %v", err)
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the name is still there: %v", err)
+	}
+	if err := netns.DeleteIf(name, ours); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("DeleteIf of a gone name = %v, want fs.ErrNotExist", err)
+	}
+
+	// Someone else's namespace under the same name now.
+	nstest.MustIP(t, "netns", "add", name)
+	theirs, err := netns.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer theirs.Close()
+	if err := netns.DeleteIf(name, ours); !errors.Is(err, netns.ErrNotSame) {
+		t.Errorf("DeleteIf of a name made again by ip = %v, want ErrNotSame", err)
+	}
+	now, err := netns.Open(name)
+	if err != nil {
+		t.Fatalf("ip's namespace is gone: %v", err)
+	}
+	defer now.Close()
+	if !now.Equal(theirs) {
+		t.Error("the name changed namespace")
+	}
+	// Ours bound onto theirs: only ours comes off, theirs keeps the name.
+	if err := syscall.Mount(fmt.Sprintf("/proc/self/fd/%d", ours.Fd()), path, "none", syscall.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := netns.DeleteIf(name, ours); err != nil {
+		t.Errorf("DeleteIf of ours stacked on theirs: %v", err)
+	}
+	if n, err := netns.Open(name); err != nil || !n.Equal(theirs) {
+		t.Errorf("after removing ours from the stack: %v", err)
+	} else {
+		n.Close()
+	}
+	// A bare placeholder is no namespace of ours.
+	other := nstest.TempName(t)
+	handPlaceholder(t, other)
+	if err := netns.DeleteIf(other, ours); !errors.Is(err, netns.ErrNotSame) {
+		t.Errorf("DeleteIf of a placeholder = %v, want ErrNotSame", err)
+	}
+	if _, err := os.Lstat(netns.RunDir + "/" + other); err != nil {
+		t.Errorf("the placeholder was removed: %v", err)
+	}
+}
+
+// TestReleaseTouchesNoOtherMount: giving a reservation up removes the
+// name only while nothing is mounted on it; a namespace someone else
+// mounted on the reserved file stays, and so does the name.
+func TestReleaseTouchesNoOtherMount(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	live, _ := nstest.NewNamed(t)
+	name := nstest.TempName(t)
+	t.Cleanup(func() { nstest.Remove(t, name) })
+	r, err := netns.Reserve(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := netns.RunDir + "/" + name
+	if err := syscall.Mount(fmt.Sprintf("/proc/self/fd/%d", live.Fd()), path, "none", syscall.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	r.Release()
+	ns, err := netns.Open(name)
+	if err != nil {
+		t.Fatalf("Release removed a mount it did not make: %v", err)
+	}
+	defer ns.Close()
+	if !ns.Equal(live) {
+		t.Error("the name refers to another namespace")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -21,6 +22,8 @@ const (
 	errENOENT = unix.ENOENT
 	errEBUSY  = unix.EBUSY
 	errELOOP  = unix.ELOOP
+	errESRCH  = unix.ESRCH
+	errENOTTY = unix.ENOTTY
 
 	nsfsMagic = unix.NSFS_MAGIC
 )
@@ -34,6 +37,7 @@ type fileInfo struct {
 	mode    uint32 // st_mode
 	size    int64
 	mtime   time.Time // age of a placeholder is measured from it
+	nlink   uint64    // 0 once the file is unlinked
 	fsMagic int64     // f_type of fstatfs
 	nsType  int       // NS_GET_NSTYPE, 0 when not a namespace file
 }
@@ -54,6 +58,7 @@ func inspect(fd int) (fileInfo, error) {
 		mode:    st.Mode,
 		size:    st.Size,
 		mtime:   time.Unix(st.Mtim.Unix()),
+		nlink:   uint64(st.Nlink),
 		fsMagic: int64(sfs.Type),
 	}
 	if fi.fsMagic == unix.NSFS_MAGIC {
@@ -107,6 +112,81 @@ func openFollow(path string) (int, error) {
 func reserve(path string) (int, error) {
 	return unix.Open(path, unix.O_RDONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0)
 }
+
+// placeholderMark is the mode bit (S_ISVTX, meaningless on a regular file)
+// that marks a placeholder made by this package. ip(8) makes mode 0.
+const placeholderMark = unix.S_ISVTX
+
+// reserveMarked reserves dir/name like reserve, but the file is made
+// unnamed (O_TMPFILE), with mode placeholderMark, locked with flock, and
+// only then linked in under name: no one ever sees it unmarked or
+// unlocked while its creator lives. EEXIST means the name is taken.
+// It returns the file opened by its name (fd: a mount target must be a
+// named dentry, which the O_TMPFILE descriptor is not) and the descriptor
+// holding the lock (lock; the same as fd in the fallback). Where the file
+// system has no O_TMPFILE, it falls back to reserve and flock, unmarked.
+// ENOENT means the name was deleted again before it could be opened.
+func reserveMarked(dir, name string) (fd, lock int, err error) {
+	path := dir + "/" + name
+	lock, err = unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, placeholderMark)
+	if err == unix.EOPNOTSUPP || err == unix.EISDIR || err == unix.EINVAL {
+		if fd, err = reserve(path); err != nil {
+			return -1, -1, err
+		}
+		if err := flockEx(fd); err != nil {
+			unix.Unlink(path)
+			unix.Close(fd)
+			return -1, -1, err
+		}
+		return fd, fd, nil
+	}
+	if err != nil {
+		return -1, -1, err
+	}
+	if err := flockEx(lock); err != nil {
+		unix.Close(lock)
+		return -1, -1, err
+	}
+	err = unix.Linkat(lock, "", unix.AT_FDCWD, path, unix.AT_EMPTY_PATH)
+	if err == unix.EPERM || err == unix.ENOENT { // no CAP_DAC_READ_SEARCH: the documented way
+		err = unix.Linkat(unix.AT_FDCWD, fdPath(lock), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
+	}
+	if err != nil {
+		unix.Close(lock)
+		return -1, -1, err
+	}
+	fd, err = openNoFollow(path)
+	if err == nil {
+		var a, b unix.Stat_t
+		if unix.Fstat(fd, &a) != nil || unix.Fstat(lock, &b) != nil || a.Dev != b.Dev || a.Ino != b.Ino {
+			unix.Close(fd)
+			err = unix.ENOENT // replaced at once: ours is gone
+		}
+	}
+	if err != nil {
+		unix.Close(lock)
+		return -1, -1, err
+	}
+	return fd, lock, nil
+}
+
+// marked reports whether a placeholder was made by this package.
+func (fi fileInfo) marked() bool { return fi.mode&0o7777 == placeholderMark }
+
+// fdPath is the /proc magic link of the caller's descriptor fd.
+func fdPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
+
+// bindOnto bind-mounts src onto the file open as fd (not following a
+// name, which another process may have replaced meanwhile). It fails with
+// ENOENT when that file was unlinked.
+func bindOnto(src string, fd int) error {
+	return os.NewSyscallError("mount", unix.Mount(src, fdPath(fd), "none", unix.MS_BIND, ""))
+}
+
+// umountFd lazily unmounts the mount whose root is open as fd, and no
+// other: the /proc magic link resolves to that very mount, whatever is
+// mounted at its path now.
+func umountFd(fd int) error { return unix.Unmount(fdPath(fd), unix.MNT_DETACH) }
 
 func closeFd(fd int) error { return unix.Close(fd) }
 
@@ -696,4 +776,132 @@ func netNSAt(dirfd int, name string) (isNet, known bool) {
 // namespace, unlike other files).
 func bindFd(fd int, path string) error {
 	return bindMount("/proc/self/fd/"+strconv.Itoa(fd), path)
+}
+
+// Used by the doctor, to find mounts on a run-directory entry in other
+// mount namespaces.
+
+// NS_MNT_GET_NEXT and NS_MNT_GET_PREV (<linux/nsfs.h>, Linux 6.12):
+// _IOR(NSIO, 11 or 12, struct mnt_ns_info), which x/sys does not have yet.
+const (
+	nsMntGetNext    = 0x8010b70b
+	nsMntGetPrev    = 0x8010b70c
+	mntNsInfoSizeV0 = 16
+	lsmtRoot        = ^uint64(0) // LSMT_ROOT: list the whole namespace
+)
+
+// stepMountNS returns a descriptor of the mount namespace after (or, with
+// prev, before) the one open as fd, in the kernel's order of namespace
+// ids, so that every mount namespace can be visited, also those no
+// process is in. ENOENT ends the walk; ENOTTY or EINVAL means the kernel
+// cannot walk them.
+func stepMountNS(fd int, prev bool) (int, error) {
+	req := uintptr(nsMntGetNext)
+	if prev {
+		req = nsMntGetPrev
+	}
+	info := struct {
+		size, nrMounts uint32
+		id             uint64
+	}{size: mntNsInfoSizeV0}
+	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, uintptr(unsafe.Pointer(&info)))
+	if e != 0 {
+		return -1, e
+	}
+	unix.CloseOnExec(int(r))
+	return int(r), nil
+}
+
+// mountedIn enters the mount namespace open as nsfd on a throwaway thread
+// and returns which of names, entries of the directory dir (device and
+// inode), have something mounted on them there, wherever that directory
+// is mounted (a container may bind the run directory at another path).
+// Mounts are listed with listmount(2) and placed with statmount(2) and
+// statx(2) (Linux 6.8); an error means it could not tell, and the caller
+// must assume the worst.
+func mountedIn(nsfd int, dir fileID, names map[string]bool) (map[string]bool, error) {
+	type result struct {
+		found map[string]bool
+		err   error
+	}
+	done := make(chan result, 1)
+	goLocked(func() {
+		// Never unlocked: the thread leaves the process's file system
+		// context and mount namespace, so it dies with this goroutine.
+		found, err := mountedHere(nsfd, dir, names)
+		done <- result{found, err}
+	})
+	r := <-done
+	return r.found, r.err
+}
+
+func mountedHere(nsfd int, dir fileID, names map[string]bool) (map[string]bool, error) {
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return nil, os.NewSyscallError("unshare", err)
+	}
+	if err := unix.Setns(nsfd, unix.CLONE_NEWNS); err != nil {
+		return nil, os.NewSyscallError("setns", err)
+	}
+	var ids []uint64
+	var buf [256]uint64
+	req := mntIDReq{size: mntIDReqSizeVer0, mntID: lsmtRoot}
+	for {
+		n, _, errno := unix.Syscall6(unix.SYS_LISTMOUNT, uintptr(unsafe.Pointer(&req)),
+			uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0, 0)
+		if errno != 0 {
+			return nil, os.NewSyscallError("listmount", errno)
+		}
+		ids = append(ids, buf[:n]...)
+		if int(n) < len(buf) {
+			break
+		}
+		req.param = buf[n-1]
+	}
+	type mnt struct {
+		parent uint64
+		point  string
+	}
+	mounts := make(map[uint64]mnt, len(ids))
+	sm := make([]byte, statmountStrOffset+4096)
+	for _, id := range ids {
+		parent, point, err := statmountPoint(id, sm)
+		if err == unix.ENOENT {
+			continue // unmounted meanwhile
+		}
+		if err != nil {
+			return nil, os.NewSyscallError("statmount", err)
+		}
+		mounts[id] = mnt{parent, point}
+	}
+	found := map[string]bool{}
+	for _, m := range mounts {
+		slash := strings.LastIndexByte(m.point, '/')
+		if slash < 0 || !names[m.point[slash+1:]] {
+			continue
+		}
+		if p, ok := mounts[m.parent]; !ok || p.point == m.point {
+			continue // the root, or stacked on another mount: that one is checked
+		}
+		parentDir := m.point[:slash]
+		if parentDir == "" {
+			parentDir = "/"
+		}
+		var stx unix.Statx_t
+		err := unix.Statx(unix.AT_FDCWD, parentDir, 0, unix.STATX_INO|unix.STATX_MNT_ID_UNIQUE, &stx)
+		if err != nil {
+			return nil, os.NewSyscallError("statx", err)
+		}
+		if stx.Mask&unix.STATX_MNT_ID_UNIQUE == 0 {
+			return nil, unix.ENOSYS
+		}
+		if stx.Mnt_id != m.parent {
+			// The directory is covered by another mount here: the path
+			// does not lead to the mount point's directory.
+			return nil, os.NewSyscallError("statx", unix.EXDEV)
+		}
+		if unix.Mkdev(stx.Dev_major, stx.Dev_minor) == dir.dev && stx.Ino == dir.ino {
+			found[m.point[slash+1:]] = true
+		}
+	}
+	return found, nil
 }

@@ -156,6 +156,7 @@ type queuedAdd struct {
 	line  int
 	name  string
 	res   *netns.Reservation // nil when the reservation failed
+	ns    *netns.NS          // the namespace made (closed), for undo
 	err   error              // of the reservation or the create
 	warns []error
 	done  chan struct{}
@@ -200,6 +201,7 @@ func (q *addQueue) worker() {
 			q.createFailed.Store(true)
 		} else {
 			ns.Close()
+			a.ns = ns
 		}
 		close(a.done)
 	}
@@ -231,12 +233,13 @@ func (q *addQueue) drain() (stop bool) {
 	return false
 }
 
-// undo deletes the namespaces of adds that one by one would not have run.
+// undo deletes the namespaces of adds that one by one would not have run,
+// each only while its name still refers to the namespace made.
 func (q *addQueue) undo(adds []*queuedAdd) {
 	for _, a := range adds {
 		<-a.done
-		if a.err == nil {
-			if err := netns.Delete(a.name); err != nil {
+		if a.err == nil && a.ns != nil {
+			if err := netns.DeleteIf(a.name, a.ns); err != nil {
 				q.c.warn(err)
 			}
 		}

@@ -70,9 +70,8 @@ func plannedAction(f *netns.Finding) string {
 	switch {
 	case f.Fixable():
 		return "would " + verbFor(f) + " (--fix)"
-	case f.Kind == netns.KindPlaceholder || f.Kind == netns.KindJunk || f.Kind == netns.KindEmptyDir ||
-		f.Kind == netns.KindDanglingLink || f.Kind == netns.KindBadLink:
-		return fmt.Sprintf("left alone: younger than %v, a create may be in progress", netns.PlaceholderGrace)
+	case f.Blocked != "":
+		return "left alone: " + f.Blocked
 	}
 	return "left alone: needs a person to decide"
 }

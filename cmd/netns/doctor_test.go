@@ -50,7 +50,7 @@ $NETNS do; echo "rc=$?"
 		"/run/netns/junk: junk-file: a regular file: would remove (--fix)\n",
 		"/run/netns/dangling: dangling-symlink: symlink to nothing: would remove (--fix)\n",
 		"/run/netns/emptydir: empty-directory: an empty directory: would remove (--fix)\n",
-		"/run/netns/young: placeholder: placeholder of a create that never finished: left alone: younger than 2s, a create may be in progress\n",
+		"/run/netns/young: placeholder: placeholder of a create that never finished: left alone: younger than 1m0s, and not made by setns: ip may still be creating it\n",
 		"rc=1\n5\n",
 		"/run/netns/ph: placeholder: placeholder of a create that never finished: removed\n",
 	} {

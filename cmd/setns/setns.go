@@ -257,11 +257,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	if err := applySysctls(ns, o.sysctls); err != nil {
+	// From here, a failure before the command runs undoes the create:
+	// the name goes again, but only while it still refers to ours.
+	undo := func(err error) int {
+		code := fail(stderr, err)
 		if created {
-			netns.Delete(o.name)
+			if err := deleteOurs(o.name, ns); err != nil {
+				fmt.Fprintf(stderr, "setns: %v\n", err)
+				return max(code, 1)
+			}
 		}
-		return fail(stderr, err)
+		return code
+	}
+	if err := applySysctls(ns, o.sysctls); err != nil {
+		return undo(err)
 	}
 	if usePTY(execOpts, stdin, stdout, stderr) {
 		// The command must not get root's terminal: setns stays, as its
@@ -272,10 +281,26 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer ns.Close()
 		cmd := &exec.Cmd{Path: prog, Args: o.argv, Env: withName(env, o.name),
 			Stdin: stdin, Stdout: stdout, Stderr: stderr}
-		return runChild(ns, cmd, execOpts, sigs, stderr)
+		code, err := runChild(ns, cmd, execOpts, sigs, stderr)
+		if err != nil {
+			return undo(err)
+		}
+		return code
 	}
 	err = ns.Exec(prog, o.argv, withName(env, o.name), execOpts)
-	return fail(stderr, err)
+	return undo(err)
+}
+
+// deleteOurs removes name if it still refers to ns, the namespace this
+// run made; a name someone else deleted or made again is left alone
+// (nil). A failed Exec leaves the caller's thread as it was, in the
+// host's mount namespace, so the name is removed where it was made.
+func deleteOurs(name string, ns *netns.NS) error {
+	err := netns.DeleteIf(name, ns)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, netns.ErrNotSame) {
+		return nil
+	}
+	return err
 }
 
 // open finds the namespace the options name, creating it if need be.

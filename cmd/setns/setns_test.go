@@ -419,12 +419,13 @@ func mountinfo(t *testing.T) string {
 	return string(b)
 }
 
-// TestRecoversFromCrashedIP: "ip netns add" killed between reserving the
-// name and mounting the namespace (strace injects SIGKILL at its
-// unshare) leaves an empty placeholder, which ip itself can never use
-// again; the next setns waits out the grace period, replaces it, and ip
-// can use the result.
-func TestRecoversFromCrashedIP(t *testing.T) {
+// TestCrashedIPIsNotGuessed: "ip netns add" killed between reserving the
+// name and mounting the namespace (strace injects SIGKILL at its unshare)
+// leaves an unmarked placeholder. Nothing proves that ip is not still at
+// work on such a file, so setns does not replace it: after waiting
+// netns.PlaceholderWait it fails with one line naming the fix, and after
+// that fix ("netns delete NAME") setns and ip share the namespace.
+func TestCrashedIPIsNotGuessed(t *testing.T) {
 	nstest.RequireIP(t)
 	nstest.NeedTool(t, "strace", "strace")
 	t.Parallel()
@@ -437,9 +438,16 @@ func TestRecoversFromCrashedIP(t *testing.T) {
 	if _, errs, code := nstest.IP(t, "netns", "exec", name, "true"); code == 0 {
 		t.Fatalf("ip could use the crashed name (stderr %q): nothing to recover", errs)
 	}
+	_, errs, code := setns(t, name, "true")
+	if code != 1 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "netns delete "+name) {
+		t.Fatalf("setns on ip's leftover: exit %d, stderr %q; want 1 and one line naming the fix", code, errs)
+	}
+	if err := netns.Delete(name); err != nil {
+		t.Fatal(err)
+	}
 	out, errs, code := setns(t, name, "readlink", "/proc/self/ns/net")
 	if code != 0 || !strings.HasPrefix(out, "net:[") {
-		t.Fatalf("setns after ip crashed: exit %d, %q %q", code, out, errs)
+		t.Fatalf("setns after the fix: exit %d, %q %q", code, out, errs)
 	}
 	if theirs := nstest.MustIP(t, "netns", "exec", name, "readlink", "/proc/self/ns/net"); theirs != out {
 		t.Errorf("ip enters %q, setns entered %q", theirs, out)

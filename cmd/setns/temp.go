@@ -22,7 +22,7 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 // COMMAND runs. COMMAND is a child, not an exec, so that setns is still
 // there to delete the namespace afterwards, whatever happens to COMMAND.
 func runTemp(o *options, prog string, env []string, createOpts *netns.CreateOptions,
-	execOpts *netns.ExecOptions, stdin io.Reader, stdout, stderr io.Writer) int {
+	execOpts *netns.ExecOptions, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwarded...) // before the namespace exists
 	defer signal.Stop(sigs)
@@ -33,8 +33,18 @@ func runTemp(o *options, prog string, env []string, createOpts *netns.CreateOpti
 	}
 	defer func() {
 		ns.Close()
-		if err := netns.Delete(name); err != nil {
-			fmt.Fprintf(stderr, "setns: %v\n", err)
+		// Only our namespace: if someone deleted the name and made it
+		// again meanwhile, theirs stays.
+		err := netns.DeleteIf(name, ns)
+		switch {
+		case err == nil, errors.Is(err, fs.ErrNotExist):
+		case errors.Is(err, netns.ErrNotSame):
+			fmt.Fprintf(stderr, "setns: warning: %q now names another namespace: left it\n", name)
+		default:
+			fmt.Fprintf(stderr, "setns: --temp: %v\n", err)
+			if code == 0 {
+				code = 1
+			}
 		}
 	}()
 	if err := applySysctls(ns, o.sysctls); err != nil {
@@ -42,7 +52,11 @@ func runTemp(o *options, prog string, env []string, createOpts *netns.CreateOpti
 	}
 	cmd := &exec.Cmd{Path: prog, Args: o.argv, Env: withName(env, name),
 		Stdin: stdin, Stdout: stdout, Stderr: stderr}
-	return runChild(ns, cmd, execOpts, sigs, stderr)
+	code, err = runChild(ns, cmd, execOpts, sigs, stderr)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	return code
 }
 
 // usePTY tells whether COMMAND gets a pty of its own: when it runs as
@@ -65,7 +79,10 @@ func usePTY(execOpts *netns.ExecOptions, files ...any) bool {
 // use_pty does, and setns relays between it and the terminal: a command
 // run as another user then cannot push input into root's terminal
 // (TIOCSTI) or use it after setns exits.
-func runChild(ns *netns.NS, cmd *exec.Cmd, execOpts *netns.ExecOptions, sigs <-chan os.Signal, stderr io.Writer) int {
+//
+// If the command never started, runChild prints nothing and returns the
+// error, so the caller can undo what it made before reporting it.
+func runChild(ns *netns.NS, cmd *exec.Cmd, execOpts *netns.ExecOptions, sigs <-chan os.Signal, stderr io.Writer) (int, error) {
 	start := func(cmd *exec.Cmd) error {
 		err := ns.Start(cmd, execOpts)
 		var pe *fs.PathError
@@ -92,10 +109,13 @@ func runChild(ns *netns.NS, cmd *exec.Cmd, execOpts *netns.ExecOptions, sigs <-c
 		werr = cmd.Wait()
 		close(done)
 	}
-	if cmd.ProcessState == nil {
-		return fail(stderr, werr)
+	if cmd.Process == nil {
+		return 0, werr
 	}
-	return exitStatus(cmd.ProcessState, werr, stderr)
+	if cmd.ProcessState == nil {
+		return fail(stderr, werr), nil
+	}
+	return exitStatus(cmd.ProcessState, werr, stderr), nil
 }
 
 // createTemp creates name, or a fresh name when name is "".

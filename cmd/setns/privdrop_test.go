@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strings"
@@ -434,5 +436,31 @@ func TestUserInteractiveShell(t *testing.T) {
 	err := cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
 		t.Errorf("setns exited with %v, want status 3\n%s", err, term.output())
+	}
+}
+
+// TestUserTerminalStartFailureUndoesCreate: with --user on a terminal,
+// setns starts COMMAND as a child on a relayed pty; when that start fails
+// (root can see the program, the user may not run it), the namespace
+// setns created for the run is removed again, as after a failed exec.
+func TestUserTerminalStartFailureUndoesCreate(t *testing.T) {
+	nstest.RequireRoot(t)
+	if err := addTestUser(); err != nil {
+		t.Fatal(err)
+	}
+	prog := t.TempDir() + "/root-only"
+	copyFile(t, "/bin/true", prog, 0o700) // executable for root only
+	name := nstest.TempName(t)
+	t.Cleanup(func() { netns.Delete(name) })
+	term := newTerminal(t)
+	cmd := setnsCmd("--user", "nstest-user", name, prog)
+	term.start(t, cmd)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 126 {
+		t.Errorf("setns: %v, want exit status 126\n%s", err, term.output())
+	}
+	term.waitFor(t, "permission denied")
+	if _, err := os.Lstat(netns.RunDir + "/" + name); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s after the failed start: %v, want it removed", name, err)
 	}
 }

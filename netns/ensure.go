@@ -55,7 +55,12 @@ func Ensure(name string, opts *CreateOptions) (ns *NS, created bool, err error) 
 //     then treated like ip's.) Locked, it is a
 //     create in progress: Ensure waits. Marked and unlocked, its creator
 //     has died (the kernel drops the lock with the process): Ensure
-//     removes it at once and creates the namespace.
+//     removes it at once and creates the namespace, unless another
+//     mount namespace has something mounted on it (a create of ours in a
+//     container whose copy of RunDir does not propagate to ours), which
+//     fails with an error wrapping ErrNotNamespace that names that mount
+//     namespace; when not every mount namespace can be examined, it is
+//     treated as unmarked.
 //   - An unmarked placeholder was made by ip(8) or another tool, which
 //     take no lock and close the file before they mount: nothing shows
 //     whether that create is still at work (it may be slow under kernel
@@ -97,7 +102,7 @@ func EnsureContext(ctx context.Context, name string, opts *CreateOptions) (ns *N
 			// Someone else reserved it first (wait for theirs), or
 			// deleted our reservation: look again.
 		case errors.Is(err, ErrNotNamespace):
-			state, id, perr := settlePlaceholder(path)
+			state, id, perr := settlePlaceholder(name, path)
 			if perr != nil {
 				return nil, false, newError("open", name, perr)
 			}
@@ -151,11 +156,12 @@ const (
 	placeholderForeign        // unmarked and unlocked: ip's create, at work or dead
 )
 
-// settlePlaceholder looks at a run-dir entry that is not a namespace. It
-// removes a placeholder of ours whose creator has died (marked, unlocked)
-// and reports what it found; something that is no placeholder is an
+// settlePlaceholder looks at the run-dir entry name (at path) that is not
+// a namespace. It removes a placeholder of ours whose creator has died
+// (marked, unlocked) and that no other mount namespace has anything
+// mounted on, and reports what it found; something that is no placeholder is an
 // error. id is the placeholder's identity.
-func settlePlaceholder(path string) (state int, id fileID, err error) {
+func settlePlaceholder(name, path string) (state int, id fileID, err error) {
 	fd, err := openNoFollow(path)
 	if err != nil {
 		if err == errENOENT {
@@ -188,7 +194,21 @@ func settlePlaceholder(path string) (state int, id fileID, err error) {
 	if !fi.marked() {
 		return placeholderForeign, fi.id, nil
 	}
-	// Ours, and its creator is gone. We hold its lock, so no create or
+	// Ours, and its creator is gone. But a create of ours in another
+	// mount namespace whose copy of the run directory does not propagate
+	// here (a container binding it, rprivate) leaves just this view: the
+	// namespace is mounted there, and unlinking the name would detach it.
+	// Abandoned only if no mount namespace we can reach has anything
+	// mounted on it; if that cannot be told, it is not proven abandoned.
+	where, err := mountedElsewhere(map[string]bool{name: true})
+	if err != nil {
+		return placeholderForeign, fi.id, nil
+	}
+	if w, ok := where[name]; ok {
+		return 0, fi.id, &notNamespace{"empty here, but a namespace is mounted on it in the mount namespace " + w +
+			", where " + RunDir + " does not propagate here"}
+	}
+	// Provably abandoned. We hold its lock, so no create or
 	// delete of ours is using it; make sure the name still refers to this
 	// very file (lstat sees the file itself only with nothing mounted on
 	// it) before removing it.

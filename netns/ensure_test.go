@@ -377,3 +377,40 @@ func TestEnsureMissingRunDirEntryIsNotExist(t *testing.T) {
 		t.Errorf("Open of a missing name = %v, want fs.ErrNotExist", err)
 	}
 }
+
+// TestEnsureSparesMarkedPlaceholderMountedElsewhere: a create of ours run
+// in a container that binds the run directory with private propagation
+// leaves, as the host sees it, a marked, unlocked placeholder (its
+// creator is gone, its mount stays in the container). That is no
+// abandoned placeholder: removing it detaches the container's live
+// namespace. Ensure must leave it and fail with an error that says so.
+func TestEnsureSparesMarkedPlaceholderMountedElsewhere(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	live, liveName := nstest.NewNamed(t)
+	name := nstest.TempName(t)
+	path := handPlaceholder(t, name)
+	if err := os.Chmod(path, os.ModeSticky); err != nil { // the mark: mode 01000
+		t.Fatal(err)
+	}
+	child, elsewhere := otherMountNS(t, netns.RunDir+"/"+liveName, name)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ns, created, err := netns.EnsureContext(ctx, name, nil)
+	if err == nil {
+		ns.Close()
+		t.Fatalf("Ensure opened %s (created=%v) over a name mounted in another mount namespace", name, created)
+	}
+	msg := err.Error()
+	if !errors.Is(err, netns.ErrNotNamespace) || !strings.Contains(msg, "mount namespace") || strings.Contains(msg, "\n") {
+		t.Errorf("error = %q, want one line wrapping ErrNotNamespace that names the other mount namespace", msg)
+	}
+	var st syscall.Stat_t
+	view := fmt.Sprintf("/proc/%d/root%s/%s", child.Process.Pid, elsewhere, name)
+	if err := syscall.Stat(view, &st); err != nil || st.Ino != live.Inode() {
+		t.Errorf("the other mount namespace lost its namespace: inode %d, %v", st.Ino, err)
+	}
+	if _, err := os.Lstat(path); err != nil {
+		t.Errorf("the name was removed: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io/fs"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -183,6 +184,10 @@ func lookPath(file string) (string, error) {
 	var ee *exec.Error
 	if errors.As(err, &ee) {
 		err = ee.Err
+	}
+	var pe *fs.PathError // "stat PATH": the caller's message names it
+	if errors.As(err, &pe) {
+		err = pe.Err
 	}
 	return p, err
 }

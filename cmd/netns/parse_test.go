@@ -280,3 +280,18 @@ func TestRunWithoutRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestLookPathErrorIsTheCause: a command path that does not exist is
+// reported as the cause alone; the caller's message names the path once
+// ("exec \"/x\": no such file or directory", not "... stat /x: ...").
+func TestLookPathErrorIsTheCause(t *testing.T) {
+	for _, file := range []string{"/nonexistent/cmd", "./nonexistent-cmd", "nonexistent-cmd-xyz"} {
+		_, err := lookPath(file)
+		if err == nil {
+			t.Fatalf("lookPath(%q) found something", file)
+		}
+		if strings.Contains(err.Error(), "nonexistent") {
+			t.Errorf("lookPath(%q) = %q: names the path again", file, err)
+		}
+	}
+}

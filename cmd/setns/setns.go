@@ -342,11 +342,16 @@ func withName(env []string, name string) []string {
 	return out
 }
 
-// lookError unwraps exec.LookPath's error to its cause.
+// lookError unwraps exec.LookPath's error to its cause, without the
+// "stat PATH" of a path that does not exist: the message names it already.
 func lookError(err error) error {
 	var ee *exec.Error
 	if errors.As(err, &ee) {
-		return ee.Err
+		err = ee.Err
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
 	}
 	return err
 }

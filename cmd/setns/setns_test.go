@@ -151,7 +151,7 @@ func TestExitStatus(t *testing.T) {
 		{[]string{existing, "sh", "-c", "exit 42"}, 42, ""},
 		{[]string{existing, "sh", "-c", "kill -9 $$"}, 137, ""},
 		{[]string{existing, "nonexistent-command-xyz"}, 127, `setns: exec "nonexistent-command-xyz": executable file not found in $PATH`},
-		{[]string{existing, "/nonexistent/cmd"}, 127, "no such file or directory"},
+		{[]string{existing, "/nonexistent/cmd"}, 127, `setns: exec "/nonexistent/cmd": no such file or directory` + "\n"},
 		{[]string{existing, noexec}, 126, "permission denied"},
 		{[]string{existing, "/"}, 126, "setns: exec \"/\""},
 		{[]string{"--no-create", missing, "true"}, 1, `setns: open "` + missing + `": no such file or directory`},

@@ -55,12 +55,8 @@ func Ensure(name string, opts *CreateOptions) (ns *NS, created bool, err error) 
 //     then treated like ip's.) Locked, it is a
 //     create in progress: Ensure waits. Marked and unlocked, its creator
 //     has died (the kernel drops the lock with the process): Ensure
-//     removes it at once and creates the namespace, unless another
-//     mount namespace has something mounted on it (a create of ours in a
-//     container whose copy of RunDir does not propagate to ours), which
-//     fails with an error wrapping ErrNotNamespace that names that mount
-//     namespace; when not every mount namespace can be examined, it is
-//     treated as unmarked.
+//     removes it at once and creates the namespace (when not every
+//     mount namespace can be examined, it is treated as unmarked).
 //   - An unmarked placeholder was made by ip(8) or another tool, which
 //     take no lock and close the file before they mount: nothing shows
 //     whether that create is still at work (it may be slow under kernel
@@ -70,6 +66,12 @@ func Ensure(name string, opts *CreateOptions) (ns *NS, created bool, err error) 
 //     NAME", or "netns doctor --fix" once it is old). It never removes
 //     it: the file's age is wall-clock time, which a clock step can make
 //     look old.
+//   - Either kind, when another mount namespace has something mounted on
+//     it (a create in a container whose copy of RunDir does not
+//     propagate to ours), is neither abandoned nor a create at work:
+//     Ensure fails at once with an error wrapping ErrNotNamespace that
+//     names that mount namespace, and leaves it (removing the name would
+//     detach the container's namespace).
 //
 // The wait for creates of other processes ends when ctx is done, or after
 // EnsureTimeout, with an error wrapping ctx.Err() or
@@ -102,7 +104,7 @@ func EnsureContext(ctx context.Context, name string, opts *CreateOptions) (ns *N
 			// Someone else reserved it first (wait for theirs), or
 			// deleted our reservation: look again.
 		case errors.Is(err, ErrNotNamespace):
-			state, id, perr := settlePlaceholder(name, path)
+			state, id, perr := settlePlaceholder(name, path, foreign)
 			if perr != nil {
 				return nil, false, newError("open", name, perr)
 			}
@@ -159,9 +161,11 @@ const (
 // settlePlaceholder looks at the run-dir entry name (at path) that is not
 // a namespace. It removes a placeholder of ours whose creator has died
 // (marked, unlocked) and that no other mount namespace has anything
-// mounted on, and reports what it found; something that is no placeholder is an
-// error. id is the placeholder's identity.
-func settlePlaceholder(name, path string) (state int, id fileID, err error) {
+// mounted on, and reports what it found; something that is no
+// placeholder, or is mounted on in another mount namespace, is an error.
+// id is the placeholder's identity; seen is that of the unmarked one
+// already being waited for, which is not examined again.
+func settlePlaceholder(name, path string, seen fileID) (state int, id fileID, err error) {
 	fd, err := openNoFollow(path)
 	if err != nil {
 		if err == errENOENT {
@@ -191,22 +195,28 @@ func settlePlaceholder(name, path string) (state int, id fileID, err error) {
 	if now, err := inspect(fd); err != nil || now.nlink == 0 {
 		return placeholderGone, fi.id, nil // deleted while we looked
 	}
-	if !fi.marked() {
+	if !fi.marked() && fi.id == seen {
 		return placeholderForeign, fi.id, nil
 	}
-	// Ours, and its creator is gone. But a create of ours in another
-	// mount namespace whose copy of the run directory does not propagate
-	// here (a container binding it, rprivate) leaves just this view: the
-	// namespace is mounted there, and unlinking the name would detach it.
-	// Abandoned only if no mount namespace we can reach has anything
-	// mounted on it; if that cannot be told, it is not proven abandoned.
-	where, err := mountedElsewhere(map[string]bool{name: true})
-	if err != nil {
-		return placeholderForeign, fi.id, nil
+	// A create in another mount namespace whose copy of the run directory
+	// does not propagate here (a container binding it, rprivate) leaves
+	// just this view: the namespace is mounted there, and unlinking the
+	// name would detach it. Then it is neither abandoned nor a create at
+	// work. A mount found may also be one made here meanwhile (by ip,
+	// which takes no lock): only a name that is still this bare file
+	// counts.
+	where, werr := mountedElsewhere(map[string]bool{name: true})
+	if now, err := lstatEntry(path); err != nil || now.id != fi.id {
+		return placeholderGone, fi.id, nil // mounted on or replaced meanwhile
 	}
-	if w, ok := where[name]; ok {
+	if w, ok := where[name]; ok && werr == nil {
 		return 0, fi.id, &notNamespace{"empty here, but a namespace is mounted on it in the mount namespace " + w +
 			", where " + RunDir + " does not propagate here"}
+	}
+	// Ours, its creator gone, and mounted nowhere: abandoned. Unless not
+	// every mount namespace could be examined: then it is not proven.
+	if !fi.marked() || werr != nil {
+		return placeholderForeign, fi.id, nil
 	}
 	// Provably abandoned. We hold its lock, so no create or
 	// delete of ours is using it; make sure the name still refers to this

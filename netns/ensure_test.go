@@ -378,39 +378,50 @@ func TestEnsureMissingRunDirEntryIsNotExist(t *testing.T) {
 	}
 }
 
-// TestEnsureSparesMarkedPlaceholderMountedElsewhere: a create of ours run
-// in a container that binds the run directory with private propagation
-// leaves, as the host sees it, a marked, unlocked placeholder (its
-// creator is gone, its mount stays in the container). That is no
+// TestEnsureSparesPlaceholderMountedElsewhere: a create run in a
+// container that binds the run directory with private propagation leaves,
+// as the host sees it, an unlocked placeholder: its creator is gone, its
+// mount stays in the container. Marked (a create of ours), it is no
 // abandoned placeholder: removing it detaches the container's live
-// namespace. Ensure must leave it and fail with an error that says so.
-func TestEnsureSparesMarkedPlaceholderMountedElsewhere(t *testing.T) {
+// namespace. Unmarked (ip's), it is no create in progress either, and the
+// usual advice (netns delete NAME) would detach it too. Ensure must leave
+// either alone and fail at once, naming the other mount namespace and not
+// that advice.
+func TestEnsureSparesPlaceholderMountedElsewhere(t *testing.T) {
 	nstest.RequireRoot(t)
-	t.Parallel()
-	live, liveName := nstest.NewNamed(t)
-	name := nstest.TempName(t)
-	path := handPlaceholder(t, name)
-	if err := os.Chmod(path, os.ModeSticky); err != nil { // the mark: mode 01000
-		t.Fatal(err)
-	}
-	child, elsewhere := otherMountNS(t, netns.RunDir+"/"+liveName, name)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ns, created, err := netns.EnsureContext(ctx, name, nil)
-	if err == nil {
-		ns.Close()
-		t.Fatalf("Ensure opened %s (created=%v) over a name mounted in another mount namespace", name, created)
-	}
-	msg := err.Error()
-	if !errors.Is(err, netns.ErrNotNamespace) || !strings.Contains(msg, "mount namespace") || strings.Contains(msg, "\n") {
-		t.Errorf("error = %q, want one line wrapping ErrNotNamespace that names the other mount namespace", msg)
-	}
-	var st syscall.Stat_t
-	view := fmt.Sprintf("/proc/%d/root%s/%s", child.Process.Pid, elsewhere, name)
-	if err := syscall.Stat(view, &st); err != nil || st.Ino != live.Inode() {
-		t.Errorf("the other mount namespace lost its namespace: inode %d, %v", st.Ino, err)
-	}
-	if _, err := os.Lstat(path); err != nil {
-		t.Errorf("the name was removed: %v", err)
+	for _, marked := range []bool{true, false} {
+		t.Run(fmt.Sprintf("marked=%v", marked), func(t *testing.T) {
+			t.Parallel()
+			live, liveName := nstest.NewNamed(t)
+			name := nstest.TempName(t)
+			path := handPlaceholder(t, name)
+			if marked {
+				if err := os.Chmod(path, os.ModeSticky); err != nil { // the mark: mode 01000
+					t.Fatal(err)
+				}
+			}
+			child, elsewhere := otherMountNS(t, netns.RunDir+"/"+liveName, name)
+			ctx, cancel := context.WithTimeout(context.Background(), netns.PlaceholderWait/2)
+			defer cancel()
+			ns, created, err := netns.EnsureContext(ctx, name, nil)
+			if err == nil {
+				ns.Close()
+				t.Fatalf("Ensure opened %s (created=%v) over a name mounted in another mount namespace", name, created)
+			}
+			msg := err.Error()
+			if !errors.Is(err, netns.ErrNotNamespace) || !strings.Contains(msg, "mount namespace") ||
+				strings.Contains(msg, "netns delete") || strings.Contains(msg, "\n") {
+				t.Errorf("error = %q, want one line wrapping ErrNotNamespace that names the other mount namespace"+
+					" and does not advise deleting the name", msg)
+			}
+			var st syscall.Stat_t
+			view := fmt.Sprintf("/proc/%d/root%s/%s", child.Process.Pid, elsewhere, name)
+			if err := syscall.Stat(view, &st); err != nil || st.Ino != live.Inode() {
+				t.Errorf("the other mount namespace lost its namespace: inode %d, %v", st.Ino, err)
+			}
+			if _, err := os.Lstat(path); err != nil {
+				t.Errorf("the name was removed: %v", err)
+			}
+		})
 	}
 }

@@ -126,11 +126,14 @@ func EnsureContext(ctx context.Context, name string, opts *CreateOptions) (ns *N
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			cause := ctx.Err()
+			cause := fmt.Errorf("waiting for another process's create: %w", ctx.Err())
 			if errors.Is(cause, context.DeadlineExceeded) {
-				cause = fmt.Errorf("%w (%w)", os.ErrDeadlineExceeded, cause)
+				// A create that never ends (its process stopped) holds
+				// the name until someone deletes it: say so.
+				cause = fmt.Errorf("waiting for another process's create: %w (%w); "+
+					"if it is stuck, remove the name: netns delete %s", os.ErrDeadlineExceeded, ctx.Err(), name)
 			}
-			return nil, false, newError("open", name, fmt.Errorf("waiting for another process's create: %w", cause))
+			return nil, false, newError("open", name, cause)
 		case <-t.C:
 		}
 		wait = min(2*wait, 20*time.Millisecond)

@@ -304,6 +304,11 @@ func TestEnsureContextBoundsTheWait(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("error = %v, want one wrapping context.DeadlineExceeded and os.ErrDeadlineExceeded", err)
 	}
+	// A create that never ends (its process stopped) is fixed by deleting
+	// the name: the message says so.
+	if msg := err.Error(); !strings.Contains(msg, "netns delete "+name) || strings.Contains(msg, "\n") {
+		t.Errorf("error = %q, want one line that names the fix (netns delete %s)", msg, name)
+	}
 	// Once the reservation is used, Ensure gets that namespace.
 	made, err := r.Create(nil)
 	if err != nil {

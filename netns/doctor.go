@@ -161,14 +161,24 @@ func diagnose(name string, roots []string) *Finding {
 				f.Kind, f.Detail = KindStackedMixed, fmt.Sprintf("%d different namespaces mounted on it", len(roots))
 			}
 		}
-		// The age of the name is that of the file under the mounts.
+		// The age of the name is that of the file under the mounts, and
+		// its lock tells whether a create or delete of ours is at it.
+		busy := false
 		if under, err := openCovered(RunDir, name); err == nil {
 			if u, err := inspect(under); err == nil {
 				f.Age = time.Since(u.mtime)
 			}
+			if free, err := flockTry(under); err == nil && free {
+				flockUn(under)
+			} else {
+				busy = err == nil
+			}
 			closeFd(under)
 		}
 		youngBlock()
+		if busy && f.Blocked == "" {
+			f.Blocked = "a create or delete is in progress on it"
+		}
 		return f
 	case fi.isSymlink():
 		ns, err := OpenPath(path)
@@ -284,15 +294,19 @@ func (f *Finding) Fix() error {
 // peer group, so no unmount of a mount above it propagates to it. Should
 // the name still end up bare, the namespace, held open throughout, is
 // bound again at once. The file under the mounts is locked meanwhile, so
-// Ensure and our deletes wait.
+// Ensure and our deletes wait; if it is locked already, unstack fails.
 func unstack(path, name string) error {
 	under, err := openCovered(RunDir, name)
 	if err != nil {
 		return err
 	}
 	defer closeFd(under)
-	if err := flockEx(under); err != nil {
+	// Not flockEx: a create or delete stopped while holding the lock
+	// would keep Fix waiting for ever.
+	if free, err := flockTry(under); err != nil {
 		return err
+	} else if !free {
+		return errors.New("a create or delete is in progress on it")
 	}
 	defer flockUn(under)
 	ns, err := openNoFollow(path)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/setns/setns/internal/nstest"
 	"github.com/setns/setns/netns"
@@ -349,5 +350,60 @@ func TestDoctorUnstack(t *testing.T) {
 	}
 	if n := strings.Count(mountsOf(t, name), "\n"); n != 1 {
 		t.Errorf("%d mounts after Fix, want 1:\n%s", n, mountsOf(t, name))
+	}
+}
+
+// TestDoctorUnstackWaitsForNoLock: Fix of a stacked name whose file is
+// locked (a create or delete of ours at work on it, or stopped there)
+// reports that and returns, instead of waiting for the lock without
+// bound; the mounts stay.
+func TestDoctorUnstackWaitsForNoLock(t *testing.T) {
+	nstest.RequireRoot(t)
+	_, liveName := nstest.NewNamed(t)
+	name := nstest.TempName(t)
+	path := handPlaceholder(t, name) // dated an hour ago
+	held, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if err := syscall.Flock(int(held.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{netns.RunDir + "/" + liveName, path} {
+		if err := syscall.Mount(src, path, "none", syscall.MS_BIND, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	findings, err := netns.Diagnose()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f *netns.Finding
+	for i := range findings {
+		if findings[i].Name == name {
+			f = &findings[i]
+		}
+	}
+	if f == nil || f.Kind != netns.KindStacked {
+		t.Fatalf("stacked name: %+v, want a stacked finding", f)
+	}
+	if f.Fixable() {
+		t.Errorf("a stacked name whose file is locked is Fixable")
+	}
+	done := make(chan error, 1)
+	go func() { done <- f.Fix() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("Fix acted on a stacked name whose file is locked")
+		}
+	case <-time.After(hangGuard):
+		syscall.Flock(int(held.Fd()), syscall.LOCK_UN)
+		<-done
+		t.Fatal("Fix waited for the lock")
+	}
+	if n := strings.Count(mountsOf(t, name), "\n"); n != 2 {
+		t.Errorf("%d mounts after Fix, want the 2 there were:\n%s", n, mountsOf(t, name))
 	}
 }

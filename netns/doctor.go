@@ -72,7 +72,8 @@ func (f *Finding) Fixable() bool {
 // lets us reach is examined: those of all processes and, where the kernel
 // can list them (NS_MNT_GET_NEXT, Linux 6.12), those no process is in.
 // A mount there counts when its mount point is an entry of the very
-// directory RunDir is (same device and inode), whatever its path. A
+// directory RunDir is (same device and inode), whatever its path, or a
+// bind of an entry's file itself (-v /run/netns/NAME:/somewhere). A
 // placeholder with a namespace mounted elsewhere is KindUnpropagated; any
 // such entry, and every one when some namespace could not be examined,
 // is left alone (Blocked says why).
@@ -392,6 +393,10 @@ func mountedElsewhere(names map[string]bool) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	dirFS, dirRoot, err := fsRoot(RunDir)
+	if err != nil {
+		return nil, err
+	}
 	self, err := openFollow("/proc/thread-self/ns/mnt")
 	if err != nil {
 		return nil, os.NewSyscallError("open", err)
@@ -421,7 +426,7 @@ func mountedElsewhere(names map[string]bool) (map[string]string, error) {
 			return nil
 		}
 		seen[fi.id] = true
-		got, err := mountedIn(fd, dir, names)
+		got, err := mountedIn(fd, dir, dirFS, dirRoot, names)
 		if err != nil {
 			return fmt.Errorf("%s: %w", describe(fi.id), err)
 		}

@@ -407,3 +407,31 @@ func TestDoctorUnstackWaitsForNoLock(t *testing.T) {
 		t.Errorf("%d mounts after Fix, want the 2 there were:\n%s", n, mountsOf(t, name))
 	}
 }
+
+// TestDoctorSparesEntryBoundAsFile: a container that binds the entry's
+// file itself (-v /run/netns/NAME:/somewhere) and mounts a namespace on
+// that bind has its namespace mounted on the very file: unlinking the
+// name would detach it, though no path there ends in the run directory.
+func TestDoctorSparesEntryBoundAsFile(t *testing.T) {
+	nstest.RequireRoot(t)
+	live, liveName := nstest.NewNamed(t)
+	name := nstest.TempName(t)
+	path := handPlaceholder(t, name) // dated an hour ago
+	elsewhere := t.TempDir()
+	target := elsewhere + "/file"
+	if err := os.WriteFile(target, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
+		`mount --bind "$1" "$2" && mount --bind "$3" "$2" && echo ok && exec sleep 600`,
+		"sh", path, target, netns.RunDir+"/"+liveName)
+	stdout, _ := child.StdoutPipe()
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "ok\n" {
+		t.Fatalf("child mount: %q", line)
+	}
+	checkSpared(t, name, fmt.Sprintf("/proc/%d/root%s", child.Process.Pid, target), live.Inode())
+}

@@ -620,11 +620,16 @@ func onMainThread() bool { return unix.Gettid() == unix.Getpid() }
 // which x/sys does not wrap yet.
 const (
 	mntIDReqSizeVer0    = 24   // sizeof(struct mnt_id_req) version 0
+	statmountSbBasic    = 0x01 // STATMOUNT_SB_BASIC
 	statmountMntBasic   = 0x02 // STATMOUNT_MNT_BASIC
+	statmountMntRoot    = 0x08 // STATMOUNT_MNT_ROOT
 	statmountMntPoint   = 0x10 // STATMOUNT_MNT_POINT
 	statmountStrOffset  = 512  // offsetof(struct statmount, str)
 	statmountMaskOffset = 8    // offsetof(struct statmount, mask)
+	statmountSbMajorAt  = 16   // offsetof(struct statmount, sb_dev_major)
+	statmountSbMinorAt  = 20   // offsetof(struct statmount, sb_dev_minor)
 	statmountParentAt   = 48   // offsetof(struct statmount, mnt_parent_id)
+	statmountMntRootAt  = 104  // offsetof(struct statmount, mnt_root)
 	statmountMntPointAt = 108  // offsetof(struct statmount, mnt_point)
 )
 
@@ -688,7 +693,30 @@ func listSubmounts(dir string) ([]string, error) {
 // statmountPoint returns the parent's unique id and the mount point of
 // the mount with unique id, using buf as scratch space.
 func statmountPoint(id uint64, buf []byte) (parent uint64, point string, err error) {
-	const want = statmountMntBasic | statmountMntPoint
+	buf, err = statmount(id, statmountMntBasic|statmountMntPoint, buf)
+	if err != nil {
+		return 0, "", err
+	}
+	point, err = statmountString(buf, statmountMntPointAt)
+	return binary.NativeEndian.Uint64(buf[statmountParentAt:]), point, err
+}
+
+// statmountRoot returns the device of the file system the mount with
+// unique id belongs to, and its root: the path of the mounted directory
+// or file relative to that file system's root.
+func statmountRoot(id uint64, buf []byte) (dev uint64, root string, err error) {
+	buf, err = statmount(id, statmountSbBasic|statmountMntRoot, buf)
+	if err != nil {
+		return 0, "", err
+	}
+	root, err = statmountString(buf, statmountMntRootAt)
+	dev = unix.Mkdev(binary.NativeEndian.Uint32(buf[statmountSbMajorAt:]), binary.NativeEndian.Uint32(buf[statmountSbMinorAt:]))
+	return dev, root, err
+}
+
+// statmount asks statmount(2) for want about the mount id, into buf or a
+// larger buffer it returns.
+func statmount(id, want uint64, buf []byte) ([]byte, error) {
 	req := mntIDReq{size: mntIDReqSizeVer0, mntID: id, param: want}
 	for {
 		_, _, errno := unix.Syscall6(unix.SYS_STATMOUNT, uintptr(unsafe.Pointer(&req)),
@@ -698,22 +726,54 @@ func statmountPoint(id uint64, buf []byte) (parent uint64, point string, err err
 			continue
 		}
 		if errno != 0 {
-			return 0, "", errno
+			return nil, errno
 		}
 		break
 	}
 	if binary.NativeEndian.Uint64(buf[statmountMaskOffset:])&want != want {
-		return 0, "", unix.ENOSYS
+		return nil, unix.ENOSYS
 	}
-	off := statmountStrOffset + int(binary.NativeEndian.Uint32(buf[statmountMntPointAt:]))
+	return buf, nil
+}
+
+// statmountString returns the string whose offset is at field at.
+func statmountString(buf []byte, at int) (string, error) {
+	off := statmountStrOffset + int(binary.NativeEndian.Uint32(buf[at:]))
 	if off >= len(buf) {
-		return 0, "", unix.EINVAL
+		return "", unix.EINVAL
 	}
 	end := off
 	for end < len(buf) && buf[end] != 0 {
 		end++
 	}
-	return binary.NativeEndian.Uint64(buf[statmountParentAt:]), string(buf[off:end]), nil
+	return string(buf[off:end]), nil
+}
+
+// fsRoot returns the device of the file system the directory dir is on,
+// and dir's path relative to that file system's root, as statmount(2)
+// gives a mount's root.
+func fsRoot(dir string) (dev uint64, rel string, err error) {
+	var stx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, dir, 0, unix.STATX_MNT_ID_UNIQUE, &stx); err != nil {
+		return 0, "", os.NewSyscallError("statx", err)
+	}
+	if stx.Mask&unix.STATX_MNT_ID_UNIQUE == 0 {
+		return 0, "", unix.ENOSYS
+	}
+	buf := make([]byte, statmountStrOffset+4096)
+	_, point, err := statmountPoint(stx.Mnt_id, buf)
+	if err != nil {
+		return 0, "", os.NewSyscallError("statmount", err)
+	}
+	dev, root, err := statmountRoot(stx.Mnt_id, buf)
+	if err != nil {
+		return 0, "", os.NewSyscallError("statmount", err)
+	}
+	below, ok := strings.CutPrefix(dir, strings.TrimSuffix(point, "/"))
+	if !ok || below != "" && below[0] != '/' {
+		return 0, "", os.NewSyscallError("statmount", unix.EXDEV) // dir not below its mount's point
+	}
+	return dev, strings.TrimSuffix(root, "/") + below, nil
 }
 
 // gettid returns the calling thread's id.
@@ -819,7 +879,12 @@ func stepMountNS(fd int, prev bool) (int, error) {
 // Mounts are listed with listmount(2) and placed with statmount(2) and
 // statx(2) (Linux 6.8); an error means it could not tell, and the caller
 // must assume the worst.
-func mountedIn(nsfd int, dir fileID, names map[string]bool) (map[string]bool, error) {
+//
+// A mount stacked on a bind of an entry's file itself (a container binding
+// RunDir/NAME at some path, then mounting on that) is on the entry too:
+// such a bind is known by its file system (dirFS) and root (dirRoot/NAME,
+// see fsRoot).
+func mountedIn(nsfd int, dir fileID, dirFS uint64, dirRoot string, names map[string]bool) (map[string]bool, error) {
 	type result struct {
 		found map[string]bool
 		err   error
@@ -828,14 +893,14 @@ func mountedIn(nsfd int, dir fileID, names map[string]bool) (map[string]bool, er
 	goLocked(func() {
 		// Never unlocked: the thread leaves the process's file system
 		// context and mount namespace, so it dies with this goroutine.
-		found, err := mountedHere(nsfd, dir, names)
+		found, err := mountedHere(nsfd, dir, dirFS, dirRoot, names)
 		done <- result{found, err}
 	})
 	r := <-done
 	return r.found, r.err
 }
 
-func mountedHere(nsfd int, dir fileID, names map[string]bool) (map[string]bool, error) {
+func mountedHere(nsfd int, dir fileID, dirFS uint64, dirRoot string, names map[string]bool) (map[string]bool, error) {
 	if err := unix.Unshare(unix.CLONE_FS); err != nil {
 		return nil, os.NewSyscallError("unshare", err)
 	}
@@ -875,12 +940,26 @@ func mountedHere(nsfd int, dir fileID, names map[string]bool) (map[string]bool, 
 	}
 	found := map[string]bool{}
 	for _, m := range mounts {
+		p, ok := mounts[m.parent]
+		if !ok {
+			continue // the root
+		}
+		if p.point == m.point {
+			// Stacked on another mount: that one is checked, unless it is
+			// a bind of an entry's file, which this one is mounted on,
+			// wherever that bind is.
+			dev, root, err := statmountRoot(m.parent, sm)
+			if err != nil && err != unix.ENOENT {
+				return nil, os.NewSyscallError("statmount", err)
+			}
+			if name, ok := strings.CutPrefix(root, dirRoot+"/"); err == nil && ok && dev == dirFS && names[name] {
+				found[name] = true
+			}
+			continue
+		}
 		slash := strings.LastIndexByte(m.point, '/')
 		if slash < 0 || !names[m.point[slash+1:]] {
 			continue
-		}
-		if p, ok := mounts[m.parent]; !ok || p.point == m.point {
-			continue // the root, or stacked on another mount: that one is checked
 		}
 		parentDir := m.point[:slash]
 		if parentDir == "" {

@@ -166,8 +166,8 @@ const (
 // (marked, unlocked) and that no other mount namespace has anything
 // mounted on, and reports what it found; something that is no
 // placeholder, or is mounted on in another mount namespace, is an error.
-// id is the placeholder's identity; seen is that of the unmarked one
-// already being waited for, which is not examined again.
+// id is the placeholder's identity; seen is that of the one already
+// being waited for (placeholderForeign), which is not examined again.
 func settlePlaceholder(name, path string, seen fileID) (state int, id fileID, err error) {
 	fd, err := openNoFollow(path)
 	if err != nil {
@@ -198,8 +198,8 @@ func settlePlaceholder(name, path string, seen fileID) (state int, id fileID, er
 	if now, err := inspect(fd); err != nil || now.nlink == 0 {
 		return placeholderGone, fi.id, nil // deleted while we looked
 	}
-	if !fi.marked() && fi.id == seen {
-		return placeholderForeign, fi.id, nil
+	if fi.id == seen {
+		return placeholderForeign, fi.id, nil // examined already: waiting for it
 	}
 	// A create in another mount namespace whose copy of the run directory
 	// does not propagate here (a container binding it, rprivate) leaves

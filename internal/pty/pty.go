@@ -243,6 +243,10 @@ func relayInput(in *os.File, master *os.File) (stop func()) {
 		}
 	}()
 	return func() {
+		// A write to the pty blocks while its input is full, which a
+		// process that keeps the pty open without reading makes last
+		// forever: the deadline ends it.
+		master.SetWriteDeadline(time.Now())
 		ww.Write([]byte{0})
 		<-finished
 		wr.Close()

@@ -1,10 +1,12 @@
 package netns
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
+	"syscall"
 )
 
 // ExecOptions adjusts the environment Exec and Start give a command. A nil
@@ -113,18 +115,45 @@ func (ns *NS) Exec(path string, argv, env []string, opts *ExecOptions) error {
 // kept from the command too: descriptors from 3+PreserveFDs on are made
 // close-on-exec while the child is forked, then restored. A command
 // started at that moment by another goroutine does not inherit them either.
+//
+// With a Credential, the child switches to it itself, between fork and
+// exec (cmd.SysProcAttr.Credential, which must then be unset); the
+// forking thread only empties the capability sets the child inherits and
+// sets no_new_privs. No thread of the calling process ever runs as the
+// user: one that did could be signalled, stopped or have the process's
+// resource limits changed by any process of that user.
 func (ns *NS) Start(cmd *exec.Cmd, opts *ExecOptions) error {
 	if err := opts.check(); err != nil {
 		return newError("enter", ns.String(), err)
+	}
+	if opts != nil && opts.Credential != nil && cmd.SysProcAttr != nil && cmd.SysProcAttr.Credential != nil {
+		return newError("enter", ns.String(), errTwoCredentials)
 	}
 	done := make(chan error, 1)
 	goLocked(func() {
 		// Never unlocked: this thread's namespaces (and, after
 		// unshare(CLONE_NEWNS), its fs_struct) are no longer the process's,
 		// so it must die with this goroutine.
-		if err := ns.enter(opts); err != nil {
+		if err := ns.enterMounts(opts); err != nil {
 			done <- err
 			return
+		}
+		if opts != nil && opts.Credential != nil {
+			c := opts.Credential
+			if err := limitForChild(c.UID); err != nil {
+				done <- newError("enter", ns.String(), err)
+				return
+			}
+			var attr syscall.SysProcAttr
+			if cmd.SysProcAttr != nil {
+				attr = *cmd.SysProcAttr
+			}
+			groups := c.Groups
+			if groups == nil {
+				groups = []uint32{} // none: setgroups(0, NULL) in the child
+			}
+			attr.Credential = &syscall.Credential{Uid: c.UID, Gid: c.GID, Groups: groups}
+			cmd.SysProcAttr = &attr
 		}
 		changed, err := closeOnExecFrom(opts.closeFrom())
 		if err != nil {
@@ -137,6 +166,9 @@ func (ns *NS) Start(cmd *exec.Cmd, opts *ExecOptions) error {
 	})
 	return <-done
 }
+
+// errTwoCredentials refuses a Start given a user twice.
+var errTwoCredentials = errors.New("both ExecOptions.Credential and cmd.SysProcAttr.Credential are set")
 
 // enter moves the calling (locked) thread into ns and, unless opts.Bare,
 // builds the environment of iproute2's netns_switch:
@@ -152,7 +184,8 @@ func (ns *NS) Start(cmd *exec.Cmd, opts *ExecOptions) error {
 // lazy unmount of the old /sys would drop are cloned first and attached
 // again on the new one, so cgroup-aware tools keep working; and an /etc
 // entry that is a symlink is covered itself rather than its target (see
-// attachFile). Then come the DNS options and, last, the privilege drop.
+// attachFile). Then come the DNS options and, last, the privilege drop
+// (Exec; Start leaves that to the child, see limitForChild).
 func (ns *NS) enter(opts *ExecOptions) error {
 	if err := ns.enterMounts(opts); err != nil {
 		return err

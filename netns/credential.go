@@ -7,7 +7,9 @@ import (
 
 // Credential is a user to run a command as: after entering the namespace
 // and setting up every mount, Exec and Start switch to it (supplementary
-// groups, then group, then user ids) and set no_new_privs.
+// groups, then group, then user ids) and set no_new_privs. Start makes
+// the switch in the child it forks (exec.Cmd's SysProcAttr.Credential,
+// which must not be set as well), never on a thread of the caller.
 //
 // For a UID other than 0 the command keeps no capability and cannot regain
 // any: besides the permitted and effective sets, which setresuid(2) clears,

@@ -97,3 +97,61 @@ func TestStartDropsEverything(t *testing.T) {
 		t.Errorf("the process's descriptor: flags %#x, errno %v; want close-on-exec cleared again", fl, e)
 	}
 }
+
+// TestStartKeepsThreadsRoot: Start switches to the Credential in the
+// child it forks, never on a thread of the calling process. A thread of
+// this root process running as the user can be reached by every process
+// of that user: killed or stopped (tgkill), or have the whole process's
+// resource limits changed (prlimit, RLIMIT_NOFILE 0). A scan of the
+// process's threads while commands start must never see the user's uid.
+func TestStartKeepsThreadsRoot(t *testing.T) {
+	nstest.RequireRoot(t)
+	ns, _ := nstest.NewNamed(t)
+	const uid = 54321
+	stop := make(chan struct{})
+	seen := make(chan string, 1)
+	go func() {
+		defer close(seen)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			tasks, _ := os.ReadDir("/proc/self/task")
+			for _, task := range tasks {
+				status, _ := os.ReadFile("/proc/self/task/" + task.Name() + "/status")
+				for _, line := range strings.Split(string(status), "\n") {
+					if f := strings.Fields(line); len(f) == 5 && f[0] == "Uid:" && f[1] == strconv.Itoa(uid) {
+						seen <- "thread " + task.Name() + ": " + line
+						return
+					}
+				}
+			}
+		}
+	}()
+	opts := &netns.ExecOptions{Credential: &netns.Credential{UID: uid, GID: uid}}
+	for i := 0; i < 100; i++ {
+		cmd := exec.Command("/bin/true")
+		if err := ns.Start(cmd, opts); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	if line, ok := <-seen; ok {
+		t.Errorf("a thread of the process ran as the user: %s", line)
+	}
+	// The child takes the Credential as its SysProcAttr.Credential: one
+	// already there is refused, not silently replaced.
+	cmd := exec.Command("/bin/true")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 1}}
+	if err := ns.Start(cmd, opts); err == nil || cmd.Process != nil {
+		t.Errorf("Start with SysProcAttr.Credential and a Credential: %v, want an error", err)
+		if cmd.Process != nil {
+			cmd.Wait()
+		}
+	}
+}

@@ -1,9 +1,11 @@
 package netns
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"syscall"
 )
 
 // ExecOptions adjusts the environment Exec and Start give a command. A nil
@@ -141,9 +143,19 @@ func (ns *NS) execHere(deathSig int, path string, argv, env []string, opts *Exec
 // thread then stays, parked in poll(2) on a pidfd of the child (which
 // does not reap it), until the child exits. The child thus gets the
 // signal when the process ends, as with exec.Cmd.Start alone.
+//
+// With a Credential, the child switches to it itself, between fork and
+// exec (cmd.SysProcAttr.Credential, which must then be unset); the
+// forking thread only empties the capability sets the child inherits and
+// sets no_new_privs. No thread of the calling process ever runs as the
+// user: one that did could be signalled, stopped or have the process's
+// resource limits changed by any process of that user.
 func (ns *NS) Start(cmd *exec.Cmd, opts *ExecOptions) error {
 	if err := opts.check(); err != nil {
 		return newError("enter", ns.String(), err)
+	}
+	if opts != nil && opts.Credential != nil && cmd.SysProcAttr != nil && cmd.SysProcAttr.Credential != nil {
+		return newError("enter", ns.String(), errTwoCredentials)
 	}
 	done := make(chan error, 1)
 	goLocked(func() {
@@ -159,9 +171,15 @@ func (ns *NS) Start(cmd *exec.Cmd, opts *ExecOptions) error {
 // on done, then, if the child has a parent-death signal, waits for it to
 // exit before returning.
 func (ns *NS) startHere(cmd *exec.Cmd, opts *ExecOptions, done chan<- error) {
-	if err := ns.enter(opts); err != nil {
+	if err := ns.enterMounts(opts); err != nil {
 		done <- err
 		return
+	}
+	if opts != nil && opts.Credential != nil {
+		if err := childCredential(cmd, opts.Credential); err != nil {
+			done <- newError("enter", ns.String(), err)
+			return
+		}
 	}
 	changed, err := closeOnExecFrom(opts.closeFrom())
 	if err != nil {
@@ -193,6 +211,29 @@ func (ns *NS) startHere(cmd *exec.Cmd, opts *ExecOptions, done chan<- error) {
 	closeFd(pidfd)
 }
 
+// childCredential makes the child of cmd switch to c between fork and
+// exec, after the forking thread has emptied the capability sets the
+// child inherits (limitForChild). cmd.SysProcAttr is copied, not changed.
+func childCredential(cmd *exec.Cmd, c *Credential) error {
+	if err := limitForChild(c.UID); err != nil {
+		return err
+	}
+	var attr syscall.SysProcAttr
+	if cmd.SysProcAttr != nil {
+		attr = *cmd.SysProcAttr
+	}
+	groups := c.Groups
+	if groups == nil {
+		groups = []uint32{} // none: setgroups(0, NULL) in the child
+	}
+	attr.Credential = &syscall.Credential{Uid: c.UID, Gid: c.GID, Groups: groups}
+	cmd.SysProcAttr = &attr
+	return nil
+}
+
+// errTwoCredentials refuses a Start given a user twice.
+var errTwoCredentials = errors.New("both ExecOptions.Credential and cmd.SysProcAttr.Credential are set")
+
 // enter moves the calling (locked) thread into ns and, unless opts.Bare,
 // builds the environment of iproute2's netns_switch:
 //
@@ -207,7 +248,8 @@ func (ns *NS) startHere(cmd *exec.Cmd, opts *ExecOptions, done chan<- error) {
 // lazy unmount of the old /sys would drop are cloned first and attached
 // again on the new one, so cgroup-aware tools keep working; and an /etc
 // entry that is a symlink is covered itself rather than its target (see
-// attachFile). Then come the DNS options and, last, the privilege drop.
+// attachFile). Then come the DNS options and, last, the privilege drop
+// (Exec; Start leaves that to the child, see limitForChild).
 func (ns *NS) enter(opts *ExecOptions) error {
 	if err := ns.enterMounts(opts); err != nil {
 		return err

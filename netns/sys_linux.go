@@ -385,8 +385,10 @@ func attachContent(data []byte, dst string) error {
 
 // dropPrivileges switches the calling thread, and only it, to uid, gid and
 // groups, then sets no_new_privs. The raw system calls matter: the libc
-// and Go wrappers change every thread of the process, but the thread may
-// be a throwaway one that only forks the command (Start). For a uid other
+// and Go wrappers change every thread of the process. Exec uses it on the
+// thread that then calls execve(2); Start does not (see limitForChild),
+// so that no thread of a process that goes on as root runs as the user
+// for a while. For a uid other
 // than 0 every capability set goes: the bounding set first (dropping from
 // it needs CAP_SETPCAP, so while still root), then setresuid, which clears
 // the permitted, effective and ambient sets (capabilities(7)) unless a
@@ -419,6 +421,41 @@ func dropPrivileges(uid, gid uint32, groups []uint32) error {
 	if uid != 0 {
 		if err := clearCapabilities(); err != nil {
 			return err
+		}
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return os.NewSyscallError("prctl", err)
+	}
+	return nil
+}
+
+// limitForChild readies the calling thread, which keeps its ids, to fork
+// a child that switches to uid itself (SysProcAttr.Credential, see
+// (*NS).Start): for a uid other than 0 it empties the bounding, ambient
+// and inheritable sets, and it sets no_new_privs; the child inherits all
+// of it. The child's setuid(2) then clears its permitted and effective
+// sets, and since none of the other sets holds anything, execve(2) gives
+// the command no capability, whatever the securebits. The thread must be
+// thrown away afterwards.
+func limitForChild(uid uint32) error {
+	if uid == unchangedID {
+		return os.NewSyscallError("setresuid", unix.EINVAL)
+	}
+	if uid != 0 {
+		if err := dropBoundingSet(); err != nil {
+			return err
+		}
+		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+			return os.NewSyscallError("prctl PR_CAP_AMBIENT", err)
+		}
+		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+		var data [2]unix.CapUserData
+		if err := unix.Capget(&hdr, &data[0]); err != nil {
+			return os.NewSyscallError("capget", err)
+		}
+		data[0].Inheritable, data[1].Inheritable = 0, 0
+		if err := unix.Capset(&hdr, &data[0]); err != nil {
+			return os.NewSyscallError("capset", err)
 		}
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {

@@ -66,18 +66,21 @@ func (c *cmd) exec(args []string) result {
 	return c.fail(execStatus(err), "%v", err)
 }
 
-// usePTY tells whether exec --user gives COMMAND a pty of its own: when
-// any of its standard files is a terminal (see internal/pty).
+// usePTY tells whether exec --user runs COMMAND through pty.Run, as a
+// child in a session of its own: when any of its standard files is a
+// terminal (it then gets a pty of its own), or netns has a controlling
+// terminal, which COMMAND could otherwise open as /dev/tty.
 func (c *cmd) usePTY() bool {
 	if c.execUser == nil {
 		return false
 	}
+	var files []*os.File
 	for _, f := range []any{c.stdin, c.stdout, c.stderr} {
-		if f, isFile := f.(*os.File); isFile && pty.IsTerminal(f) {
-			return true
+		if f, isFile := f.(*os.File); isFile {
+			files = append(files, f)
 		}
 	}
-	return false
+	return pty.Needed(files...)
 }
 
 // startWait starts cmd inside ns and waits for it; with usePTY on a new

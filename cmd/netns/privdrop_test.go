@@ -102,3 +102,43 @@ exec "$NETNS" exec --user nobody a perl -e 'ioctl(STDIN, 0x5412, $_) for split /
 		t.Errorf("the command's terminal: %q, want a /dev/pts other than root's %s", got, outer)
 	}
 }
+
+// TestExecUserNoTerminalStdio: with every standard file redirected,
+// exec --user (and -all exec --user) run from root's terminal still give
+// COMMAND no controlling terminal: /dev/tty does not open, and nothing is
+// typed into root's terminal with TIOCSTI.
+func TestExecUserNoTerminalStdio(t *testing.T) {
+	nstest.RequireIP(t)
+	if _, err := exec.LookPath("perl"); err != nil {
+		t.Skip("perl not installed: it is the TIOCSTI probe here")
+	}
+	m, s, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	defer s.Close()
+	// perl opens /dev/tty and pushes a line into it with TIOCSTI (0x5412).
+	probe := `open(T, "+<", "/dev/tty") or do { print "no tty\n"; exit 0 };
+		ioctl(T, 0x5412, $_) for split //, "echo INJECTED\n"; print "tty\n"`
+	script := `mount -t tmpfs nstest /run; ip netns add a
+"$NETNS" exec --user nobody a perl -e '` + probe + `' </dev/null 2>&1
+"$NETNS" -all exec --user nobody perl -e '` + probe + `' </dev/null 2>&1`
+	cmd := exec.Command("unshare", "--mount", "--net", "--propagation", "private", "sh", "-c", script)
+	cmd.Env = append(os.Environ(), "NETNS_RUN_MAIN=1", "NETNS="+self)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.ExtraFiles = []*os.File{s} // the terminal is only the controlling one
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 3}
+	timer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if want := "no tty\n\nnetns: a\nno tty\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+	if n, err := pty.Queued(s); err != nil || n != 0 {
+		t.Errorf("root's terminal has %d bytes of input queued (%v): the command typed into it", n, err)
+	}
+}

@@ -53,6 +53,8 @@ func helper(name string) int {
 		return 0
 	case "tiocsti": // type into the terminal (privdrop_test.go)
 		return tiocstiProbe()
+	case "devtty": // type into the controlling terminal (privdrop_test.go)
+		return devttyProbe()
 	}
 	return 2
 }

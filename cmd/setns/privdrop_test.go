@@ -368,6 +368,56 @@ func TestUserGetsOwnTerminal(t *testing.T) {
 	}
 }
 
+// devttyProbe opens its controlling terminal as /dev/tty, as a hostile
+// program run by --user with every standard file redirected would, and
+// pushes a command line into it with TIOCSTI.
+func devttyProbe() int {
+	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		fmt.Println("devtty:", err)
+		return 0
+	}
+	defer f.Close()
+	var failed error
+	for _, c := range []byte("echo INJECTED\n") {
+		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TIOCSTI, uintptr(unsafe.Pointer(&c))); e != 0 {
+			failed = e
+		}
+	}
+	fmt.Printf("devtty: opened, tiocsti=%v\n", failed)
+	return 0
+}
+
+// TestUserNoTerminalStdio: with stdin, stdout and stderr all redirected,
+// a command run with --user from root's terminal still must not reach
+// it: it has no controlling terminal, so /dev/tty does not open and
+// nothing is typed into root's terminal. (It used to keep setns's
+// session and terminal.)
+func TestUserNoTerminalStdio(t *testing.T) {
+	nstest.RequireRoot(t)
+	_, probe := userDir(t)
+	_, name := nstest.NewNamed(t)
+	term := newTerminal(t)
+	for _, opts := range [][]string{{name}, {"--temp", "-"}} {
+		cmd := setnsCmd(append(append([]string{"--user", "nstest-user"}, opts...), probe, helperArg, "devtty")...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		// The terminal is setns's controlling terminal only, as fd 3
+		// (which --user closes for the command).
+		cmd.ExtraFiles = []*os.File{term.slave}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 3}
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("setns %q: %v: %s", opts, err, stderr.String())
+		}
+		if want := "devtty: open /dev/tty: no such device or address\n"; stdout.String() != want {
+			t.Errorf("setns %q: the command printed %q, want %q", opts, stdout.String(), want)
+		}
+		if n, err := pty.Queued(term.slave); err != nil || n != 0 {
+			t.Errorf("setns %q: root's terminal has %d bytes of input queued (%v): the command typed into it", opts, n, err)
+		}
+	}
+}
+
 // TestUserInteractiveShell: an interactive shell run with --user on its
 // own pty works like one on the terminal: input and output pass, Ctrl-C
 // interrupts the foreground job, Ctrl-Z stops it (job control), and the

@@ -59,18 +59,22 @@ func runTemp(o *options, prog string, env []string, createOpts *netns.CreateOpti
 	return code
 }
 
-// usePTY tells whether COMMAND gets a pty of its own: when it runs as
-// another user (--user) and any of its standard files is a terminal.
+// usePTY tells whether COMMAND runs through pty.Run, as a child in a
+// session of its own: when it runs as another user (--user) and any of
+// its standard files is a terminal (it then gets a pty of its own), or
+// setns has a controlling terminal, which COMMAND could otherwise open as
+// /dev/tty even with every standard file redirected.
 func usePTY(execOpts *netns.ExecOptions, files ...any) bool {
 	if execOpts.Credential == nil {
 		return false
 	}
+	var osFiles []*os.File
 	for _, f := range files {
-		if f, ok := f.(*os.File); ok && pty.IsTerminal(f) {
-			return true
+		if f, ok := f.(*os.File); ok {
+			osFiles = append(osFiles, f)
 		}
 	}
-	return false
+	return pty.Needed(osFiles...)
 }
 
 // runChild starts cmd inside ns as a child and waits for it, passing on

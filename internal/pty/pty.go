@@ -40,10 +40,24 @@ func Queued(f *os.File) (int, error) { return queued(int(f.Fd())) }
 // exited, when something it started keeps the pty open.
 const drainTime = 200 * time.Millisecond
 
-// Needed reports whether a command with these standard files would get a
-// terminal, so that Run is called for.
+// Needed reports whether a command run as another user with these
+// standard files must be started through Run: one of them is a terminal,
+// or this process has a controlling terminal, which the command would
+// otherwise share and could open as /dev/tty, even with every standard
+// file redirected.
 func Needed(files ...*os.File) bool {
-	return slices.ContainsFunc(files, IsTerminal)
+	return slices.ContainsFunc(files, IsTerminal) || HasControllingTerminal()
+}
+
+// HasControllingTerminal reports whether this process has a controlling
+// terminal: whether /dev/tty opens.
+func HasControllingTerminal() bool {
+	f, err := os.OpenFile("/dev/tty", os.O_RDWR|syscall.O_NOCTTY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
 }
 
 // Run starts cmd with start on a new pty and relays it until cmd exits.
@@ -55,8 +69,12 @@ func Needed(files ...*os.File) bool {
 // terminal is put in raw mode while cmd runs (when stdin is one) and
 // restored on every return. As the leader of a session whose parent is in
 // another, cmd is in an orphaned process group, which the kernel does not
-// stop for SIGTSTP: Ctrl-Z suspends the jobs of a shell, not cmd itself. Every signal received on sigs is passed to
-// cmd, and SIGWINCH resizes the pty. Run returns what cmd.Wait returns.
+// stop for SIGTSTP: Ctrl-Z suspends the jobs of a shell, not cmd itself.
+// When none of the three is a terminal, no pty is made, but cmd still
+// starts in a new session, without a controlling terminal, so that it
+// cannot open the caller's as /dev/tty. Every signal received on sigs is
+// passed to cmd, and SIGWINCH resizes the pty. Run returns what cmd.Wait
+// returns.
 func Run(cmd *exec.Cmd, start func(*exec.Cmd) error, uid int, sigs <-chan os.Signal) error {
 	in, _ := cmd.Stdin.(*os.File)
 	out, _ := cmd.Stdout.(*os.File)
@@ -71,9 +89,18 @@ func Run(cmd *exec.Cmd, start func(*exec.Cmd) error, uid int, sigs <-chan os.Sig
 	case ttyIn:
 		term = in
 	default:
+		// No pty to relay, but a session of its own all the same: it
+		// leaves cmd without a controlling terminal, so it cannot open
+		// the caller's as /dev/tty (and type into it with TIOCSTI).
+		if cmd.SysProcAttr == nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{}
+		}
+		cmd.SysProcAttr.Setsid = true
 		if err := start(cmd); err != nil {
 			return err
 		}
+		stop := forward(cmd, sigs, nil, nil)
+		defer stop()
 		return cmd.Wait()
 	}
 	m, s, err := openPair()
@@ -139,6 +166,18 @@ func Run(cmd *exec.Cmd, start func(*exec.Cmd) error, uid int, sigs <-chan os.Sig
 	if ttyIn {
 		stopInput = relayInput(in, master)
 	}
+	stopForward := forward(cmd, sigs, winch, func() { copyWinsize(int(term.Fd()), m) })
+	werr := cmd.Wait()
+	stopForward()
+	master.SetReadDeadline(time.Now().Add(drainTime))
+	<-output
+	stopInput()
+	return werr
+}
+
+// forward passes each signal received on sigs to cmd, and calls resize
+// for each one on winch (nil: none), until the returned stop is called.
+func forward(cmd *exec.Cmd, sigs <-chan os.Signal, winch <-chan os.Signal, resize func()) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		for {
@@ -146,18 +185,13 @@ func Run(cmd *exec.Cmd, start func(*exec.Cmd) error, uid int, sigs <-chan os.Sig
 			case s := <-sigs:
 				cmd.Process.Signal(s)
 			case <-winch:
-				copyWinsize(int(term.Fd()), m)
+				resize()
 			case <-done:
 				return
 			}
 		}
 	}()
-	werr := cmd.Wait()
-	close(done)
-	master.SetReadDeadline(time.Now().Add(drainTime))
-	<-output
-	stopInput()
-	return werr
+	return func() { close(done) }
 }
 
 // relay copies the pty's output to the terminal until the pty is closed
@@ -209,6 +243,10 @@ func relayInput(in *os.File, master *os.File) (stop func()) {
 		}
 	}()
 	return func() {
+		// A write to the pty blocks while its input is full, which a
+		// process that keeps the pty open without reading makes last
+		// forever: the deadline ends it.
+		master.SetWriteDeadline(time.Now())
 		ww.Write([]byte{0})
 		<-finished
 		wr.Close()

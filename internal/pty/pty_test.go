@@ -3,9 +3,12 @@ package pty
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -56,5 +59,54 @@ func TestRun(t *testing.T) {
 	}
 	if !IsTerminal(s) {
 		t.Error("IsTerminal(pty slave) = false")
+	}
+}
+
+// TestRunReturnsWhilePtyHeld: Run returns once the command exits, even
+// when a process it started keeps the pty open without reading, and
+// what was typed meanwhile filled the pty's input: relaying that input
+// must not block Run forever (root's terminal stayed raw and setns hung
+// until the process let go of the pty).
+func TestRunReturnsWhilePtyHeld(t *testing.T) {
+	m, s, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	defer s.Close()
+	go io.Copy(io.Discard, m) // the terminal's screen
+	// Typed while the command runs: far more than a pty's input holds.
+	go func() {
+		line := bytes.Repeat([]byte("x"), 1023)
+		for i := 0; i < 256; i++ {
+			if _, err := m.Write(append(line, '\n')); err != nil {
+				return
+			}
+		}
+	}()
+	pidFile := t.TempDir() + "/pid"
+	kill := func() {
+		if pid, err := os.ReadFile(pidFile); err == nil {
+			if n, err := strconv.Atoi(strings.TrimSpace(string(pid))); err == nil {
+				syscall.Kill(n, syscall.SIGKILL)
+			}
+		}
+	}
+	defer kill()
+	// sleep 1000 holds the pty and never reads; the shell exits once the
+	// input has had time to fill it.
+	cmd := exec.Command("sh", "-c", `sleep 1000 </dev/null & echo $! >"$1"; exec sleep 2`, "sh", pidFile)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = s, s, s
+	ran := make(chan error, 1)
+	go func() { ran <- Run(cmd, (*exec.Cmd).Start, os.Getuid(), nil) }()
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		// Not waited for: the stuck Run goroutine stays (even once the
+		// pty is let go, a write to a full pty can spin on EAGAIN).
+		t.Errorf("Run has not returned a minute after the command exited, while a process holds the pty")
 	}
 }

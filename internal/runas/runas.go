@@ -5,6 +5,7 @@ package runas
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/setns/setns/netns"
@@ -51,9 +52,12 @@ func Lookup(spec string) (*User, error) {
 func lookupUser(name string) (*User, error) {
 	byID := isNumber(name)
 	if byID {
-		if _, err := parseID(name); err != nil {
+		id, err := parseID(name)
+		if err != nil {
 			return nil, fmt.Errorf("invalid user %q: uid %v", name, err)
 		}
+		// The uid as the passwd file and getent write it: "01000" is 1000.
+		name = strconv.FormatUint(uint64(id), 10)
 	}
 	e, err := filesUser(name, byID)
 	if err == nil && e == nil {

@@ -27,6 +27,8 @@ func TestLookup(t *testing.T) {
 		{"nobody", "65534 65534"},
 		{"4711", "4711 4711"}, // numeric, no passwd entry
 		{"4711:4712", "4711 4712"},
+		{"0065534", "65534 65534"}, // leading zeros: the same uid, with its entry
+		{"00:065534", "0 65534"},
 		{"4294967294:4294967294", "4294967294 4294967294"},
 		{"", "error: invalid user \"\": want USER[:GROUP]"},
 		{"root:", "error: invalid user \"root:\": want USER[:GROUP]"},

@@ -93,7 +93,7 @@ func (c *cmd) startWait(ns *netns.NS, cmd *exec.Cmd) error {
 		return cmd.Wait()
 	}
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	signal.Notify(sigs, pty.Forwarded...)
 	defer signal.Stop(sigs)
 	start := func(cmd *exec.Cmd) error { return ns.Start(cmd, c.execOptions()) }
 	return pty.Run(cmd, start, int(c.execUser.Cred.UID), sigs)

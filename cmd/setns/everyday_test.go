@@ -298,29 +298,50 @@ func TestTemp(t *testing.T) {
 	}
 }
 
-func TestTempSIGTERM(t *testing.T) {
+// TestTempSignals: setns --temp passes the signals a user or supervisor
+// sends on to COMMAND, instead of dying of them and leaving the namespace.
+func TestTempSignals(t *testing.T) {
 	nstest.RequireRoot(t)
-	t.Parallel()
-	name := nstest.TempName(t)
-	t.Cleanup(func() { nstest.Remove(t, name) })
-	cmd := setnsCmd("--temp", name, "sh", "-c", `trap 'echo got TERM; exit 5' TERM; echo ready; while :; do sleep 0.05; done`)
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			name := nstest.TempName(t)
+			t.Cleanup(func() { nstest.Remove(t, name) })
+			trap := strings.TrimPrefix(sigName(sig), "SIG")
+			cmd := setnsCmd("--temp", name, "sh", "-c",
+				`trap 'echo got `+trap+`; exit 5' `+trap+`; echo ready; while :; do sleep 0.05; done`)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			stdout, _ := cmd.StdoutPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// A setns that dies of the signal leaves COMMAND looping: end
+			// the whole group after a generous while, so the test fails
+			// instead of hanging.
+			guard := time.AfterFunc(30*time.Second, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+			defer guard.Stop()
+			r := bufio.NewReader(stdout)
+			if line, _ := r.ReadString('\n'); line != "ready\n" {
+				t.Fatalf("got %q", line)
+			}
+			cmd.Process.Signal(sig)
+			rest, _ := io.ReadAll(r)
+			err := cmd.Wait()
+			if string(rest) != "got "+trap+"\n" || cmd.ProcessState.ExitCode() != 5 {
+				t.Errorf("after %v: output %q, exit %v (%v); want the child's trap and its status 5",
+					sig, rest, cmd.ProcessState.ExitCode(), err)
+			}
+			if _, err := os.Lstat(netns.RunDir + "/" + name); err == nil {
+				t.Errorf("%s left behind after %v", name, sig)
+			}
+		})
 	}
-	r := bufio.NewReader(stdout)
-	if line, _ := r.ReadString('\n'); line != "ready\n" {
-		t.Fatalf("got %q", line)
-	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	rest, _ := io.ReadAll(r)
-	err := cmd.Wait()
-	if string(rest) != "got TERM\n" || cmd.ProcessState.ExitCode() != 5 {
-		t.Errorf("after SIGTERM: output %q, exit %v (%v); want the child's trap and its status 5", rest, cmd.ProcessState.ExitCode(), err)
-	}
-	if _, err := os.Lstat(netns.RunDir + "/" + name); err == nil {
-		t.Errorf("%s left behind after SIGTERM", name)
-	}
+}
+
+// sigName is the signal's name as the shell's trap takes it.
+func sigName(sig syscall.Signal) string {
+	return map[syscall.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGUSR1: "SIGUSR1",
+		syscall.SIGUSR2: "SIGUSR2", syscall.SIGALRM: "SIGALRM"}[sig]
 }
 
 func copyFile(t *testing.T, from, to string, mode os.FileMode) {

@@ -14,9 +14,10 @@ import (
 	"github.com/setns/setns/netns"
 )
 
-// forwarded are the signals --temp passes on to COMMAND; setns itself
-// stays alive until COMMAND exits, so it can delete the namespace.
-var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+// forwarded are the signals --temp and a relayed terminal pass on to
+// COMMAND; setns itself stays alive until COMMAND exits, so it can delete
+// the namespace and put the terminal back (see pty.Forwarded).
+var forwarded = pty.Forwarded
 
 // runTemp implements --temp: create a namespace that exists only while
 // COMMAND runs. COMMAND is a child, not an exec, so that setns is still

@@ -19,6 +19,13 @@ import (
 	"time"
 )
 
+// Forwarded are the signals a command's parent that stays for it (setns
+// --temp, a relayed terminal) passes on to it rather than die of, leaving
+// the terminal raw or a namespace behind: those a user or a supervisor
+// sends to stop or poke a program (as sudo forwards them).
+var Forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
+	syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM}
+
 // Open returns a new pseudo-terminal: the master, and the slave, which
 // becomes a terminal's stdin, stdout and stderr. Both are close-on-exec.
 func Open() (master, slave *os.File, err error) {

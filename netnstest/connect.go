@@ -37,8 +37,10 @@ var (
 )
 
 // Connect joins a and b with a veth pair, both ends up, and gives the ends
-// the two addresses of a fresh IPv4 /31 and IPv6 /127, usable at once (no
-// duplicate address detection). Ends are named eth0, eth1, ... in each
+// the two addresses of a fresh IPv4 /31 and IPv6 /127, usable at once: no
+// duplicate address detection, and Connect returns only once both ends
+// take traffic (the kernel drops packets until then, which would stall a
+// first connection for a second). Ends are named eth0, eth1, ... in each
 // namespace, in the order of Connect calls. The pairs of one test binary
 // get distinct addresses (65536 of them for IPv4, then they repeat).
 //
@@ -69,6 +71,11 @@ func Connect(t testing.TB, a, b *netns.NS) (Endpoint, Endpoint) {
 		&link.Options{Alias: Alias, NoDAD: true})
 	if err != nil {
 		t.Fatalf("netnstest: Connect %s %s: %v", ea, eb, err)
+	}
+	for _, e := range []Endpoint{ea, eb} {
+		if err := waitReady(t.Context(), e.NS, e.Name, e.Addr6.Addr()); err != nil {
+			t.Fatalf("netnstest: Connect: %v", err)
+		}
 	}
 	return ea, eb
 }

@@ -1,8 +1,0 @@
-package netnstest_test
-
-import "net"
-
-func portOf(hostport string) string {
-	_, p, _ := net.SplitHostPort(hostport)
-	return p
-}

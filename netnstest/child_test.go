@@ -245,4 +245,3 @@ func TestKeep(t *testing.T) {
 	}
 	ns.Close()
 }
-

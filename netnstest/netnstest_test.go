@@ -1,8 +1,10 @@
 package netnstest_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -353,4 +355,18 @@ func TestCommand(t *testing.T) {
 		t.Errorf("the command of a finished test still runs (pid %d)", pid)
 	}
 	waitNoForeignThreads(t)
+}
+
+// TestClosedHandle: a test may Close the handle New gave it; the
+// namespace is deleted all the same.
+func TestClosedHandle(t *testing.T) {
+	var name string
+	t.Run("closer", func(t *testing.T) {
+		ns := netnstest.New(t)
+		name = ns.Name()
+		ns.Close()
+	})
+	if _, err := netns.Open(name); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Open(%s) after the test: %v, want it gone", name, err)
+	}
 }

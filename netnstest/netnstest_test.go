@@ -82,7 +82,10 @@ func mounts(t testing.TB) []string {
 func exchange(t testing.TB, ea, eb netnstest.Endpoint, network string, addr net.IP) {
 	t.Helper()
 	ln := netnstest.Listen(t, ea.NS, network, net.JoinHostPort(addr.String(), "0"))
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); <-done }) // after the client's close, below
 	go func() {
+		defer close(done)
 		c, err := ln.Accept()
 		if err != nil {
 			return

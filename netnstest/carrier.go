@@ -5,12 +5,19 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"time"
 
+	"github.com/jsimonetti/rtnetlink/v2"
+	"github.com/mdlayher/netlink"
 	"github.com/setns/setns/netns"
+)
+
+const (
+	rtmGetLink = 18  // RTM_GETLINK
+	iffRunning = 0x40 // IFF_RUNNING: operationally up
 )
 
 // waitReady waits until the interface ifname in ns takes traffic for its
@@ -25,25 +32,39 @@ import (
 // dropped: the first ARP request or neighbour solicitation is lost, and
 // the test's first connection stalls for the one-second retransmit.
 func waitReady(ctx context.Context, ns *netns.NS, ifname string, a netip.Addr) error {
+	c, err := rtnetlink.Dial(&netlink.Config{NetNS: ns.Fd()}) // a socket inside ns
+	runtime.KeepAlive(ns)
+	if err != nil {
+		return fmt.Errorf("wait for %s:%s to come up: %w", ns, ifname, err)
+	}
+	defer c.Close()
+	req := &rtnetlink.LinkMessage{Attributes: &rtnetlink.LinkAttributes{Name: ifname}}
 	b := a.As16()
 	group := []byte("ff0200000000000000000001ff" + hex.EncodeToString(b[13:]))
-	for pause := 20 * time.Microsecond; ; pause = min(2*pause, 10*time.Millisecond) {
-		var joined bool
-		err := ns.Do(func() error {
-			// Both read the namespace of this thread.
-			ifi, err := net.InterfaceByName(ifname)
-			if err != nil || ifi.Flags&net.FlagRunning == 0 {
+	running, joined := false, false
+	for pause := 20 * time.Microsecond; ; pause = min(2*pause, 5*time.Millisecond) {
+		if !running {
+			msgs, err := c.Execute(req, rtmGetLink, netlink.Request)
+			if err != nil {
+				return fmt.Errorf("wait for %s:%s to come up: %w", ns, ifname, err)
+			}
+			if len(msgs) == 1 {
+				lm, ok := msgs[0].(*rtnetlink.LinkMessage)
+				running = ok && lm.Flags&iffRunning != 0
+			}
+		}
+		if running {
+			err := ns.Do(func() error {
+				groups, err := os.ReadFile("/proc/thread-self/net/igmp6") // this thread's namespace
+				for line := range bytes.Lines(groups) {
+					f := bytes.Fields(line)
+					joined = joined || len(f) > 2 && string(f[1]) == ifname && bytes.Equal(f[2], group)
+				}
+				return err
+			})
+			if err != nil || joined {
 				return err
 			}
-			groups, err := os.ReadFile("/proc/thread-self/net/igmp6")
-			for line := range bytes.Lines(groups) {
-				f := bytes.Fields(line)
-				joined = joined || len(f) > 2 && string(f[1]) == ifname && bytes.Equal(f[2], group)
-			}
-			return err
-		})
-		if err != nil || joined {
-			return err
 		}
 		select {
 		case <-ctx.Done():

@@ -16,7 +16,7 @@ import (
 )
 
 const (
-	rtmGetLink = 18  // RTM_GETLINK
+	rtmGetLink = 18   // RTM_GETLINK
 	iffRunning = 0x40 // IFF_RUNNING: operationally up
 )
 

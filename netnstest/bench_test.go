@@ -2,6 +2,7 @@ package netnstest_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/setns/setns/netnstest"
 )
@@ -9,7 +10,19 @@ import (
 // The namespaces a benchmark makes live until it ends, so make bench
 // runs these with a fixed count (-benchtime 1000x), not for a time.
 
+// pending counts the namespaces the benchmarks before made. They are
+// deleted when those end, and the kernel then frees them in the
+// background, holding the rtnl lock for about half a millisecond each,
+// which would slow the next benchmark down: settle waits for that.
+var pending int
+
+func settle(made int) {
+	time.Sleep(time.Duration(pending) * 500 * time.Microsecond)
+	pending = made
+}
+
 func BenchmarkNew(b *testing.B) {
+	settle(b.N)
 	for b.Loop() {
 		netnstest.New(b)
 	}
@@ -19,6 +32,7 @@ func BenchmarkNew(b *testing.B) {
 // BenchmarkNewParallel: New from parallel tests, the rate a test suite
 // sees.
 func BenchmarkNewParallel(b *testing.B) {
+	settle(b.N)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			netnstest.New(b)
@@ -30,6 +44,7 @@ func BenchmarkNewParallel(b *testing.B) {
 // BenchmarkConnect: a link between two fresh namespaces, as most tests
 // make them (the namespaces are made untimed).
 func BenchmarkConnect(b *testing.B) {
+	settle(2 * b.N)
 	for range b.N {
 		b.StopTimer()
 		x, y := netnstest.New(b), netnstest.New(b)
@@ -38,8 +53,10 @@ func BenchmarkConnect(b *testing.B) {
 	}
 }
 
-// BenchmarkConnectSame: many links between the same two namespaces.
+// BenchmarkConnectSame: many links between the same two namespaces,
+// which slows the kernel down as they add up (1000 by the end).
 func BenchmarkConnectSame(b *testing.B) {
+	settle(2)
 	x, y := netnstest.New(b), netnstest.New(b)
 	for b.Loop() {
 		netnstest.Connect(b, x, y)
@@ -47,6 +64,7 @@ func BenchmarkConnectSame(b *testing.B) {
 }
 
 func BenchmarkListen(b *testing.B) {
+	settle(1)
 	ns := netnstest.New(b)
 	for b.Loop() {
 		netnstest.Listen(b, ns, "tcp", "127.0.0.1:0").Close()
@@ -54,6 +72,7 @@ func BenchmarkListen(b *testing.B) {
 }
 
 func BenchmarkDial(b *testing.B) {
+	settle(1)
 	ns := netnstest.New(b)
 	ln := netnstest.Listen(b, ns, "tcp", "127.0.0.1:0")
 	for b.Loop() {

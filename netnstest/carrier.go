@@ -17,6 +17,7 @@ import (
 
 const (
 	rtmGetLink = 18   // RTM_GETLINK
+	iffUp      = 0x1  // IFF_UP
 	iffRunning = 0x40 // IFF_RUNNING: operationally up
 )
 

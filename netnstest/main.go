@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/jsimonetti/rtnetlink/v2"
 	"github.com/setns/setns/netns"
 )
 
@@ -42,7 +43,9 @@ func InSandbox() bool { return inSandbox }
 //     If user namespaces do not work, tests that call New skip with one line
 //     saying why. NETNSTEST_SANDBOX=1 asks for the sandbox as root too (then
 //     a private mount namespace only, which keeps the tests' namespaces out of
-//     the machine's "ip netns list"); NETNSTEST_SANDBOX=0 refuses it.
+//     the machine's "ip netns list"); NETNSTEST_SANDBOX=0 refuses it. In
+//     the user namespace sandbox the process's own network is private too:
+//     lo works (httptest servers do), the machine's network does not.
 //   - It removes namespaces that crashed earlier runs of the same package
 //     left: names New made (Prefix, pid, sequence, package) whose process
 //     is gone.
@@ -57,11 +60,18 @@ func Main(m *testing.M) { os.Exit(run(m)) }
 func run(m *testing.M) int {
 	sandbox := os.Getenv(SandboxEnv)
 	switch {
-	case os.Getenv(insideEnv) == "1":
+	case os.Getenv(insideEnv) != "":
+		userns := os.Getenv(insideEnv) == "user"
 		os.Unsetenv(insideEnv) // not for the tests' own child processes
 		if err := privateRunDir(); err != nil {
 			fmt.Fprintf(os.Stderr, "netnstest: sandbox: %v\n", err)
 			return 1
+		}
+		if userns {
+			if err := loopbackUp(); err != nil {
+				fmt.Fprintf(os.Stderr, "netnstest: sandbox: lo up: %v\n", err)
+				return 1
+			}
 		}
 		inSandbox = true
 	case os.Geteuid() == 0 && sandbox == "1":
@@ -102,7 +112,10 @@ func run(m *testing.M) int {
 func reexec(root bool) (int, error) {
 	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
 	cmd.Args[0] = os.Args[0] // New names the package by it
-	cmd.Env = append(os.Environ(), insideEnv+"=1")
+	cmd.Env = append(os.Environ(), insideEnv+"=user")
+	if root {
+		cmd.Env[len(cmd.Env)-1] = insideEnv + "=mount"
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	attr := &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if root {
@@ -131,6 +144,18 @@ func reexec(root bool) (int, error) {
 		return ee.ExitCode(), nil
 	}
 	return 0, err
+}
+
+// loopbackUp brings up lo in the sandbox's network namespace, the
+// process's own, so that tests that serve on 127.0.0.1 (httptest) work as
+// they do outside.
+func loopbackUp() error {
+	c, err := rtnetlink.Dial(nil)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Link.Set(&rtnetlink.LinkMessage{Index: 1, Flags: iffUp, Change: iffUp}) // lo is 1 in a new namespace
 }
 
 // privateRunDir mounts a fresh tmpfs on the run directory, or on /run if

@@ -373,3 +373,19 @@ func TestClosedHandle(t *testing.T) {
 		t.Errorf("Open(%s) after the test: %v, want it gone", name, err)
 	}
 }
+
+// TestOwnLoopback: the test process's own loopback works, in Main's user
+// namespace sandbox too (whose network namespace is new), so that tests
+// that serve on 127.0.0.1, as httptest does, work there as elsewhere.
+func TestOwnLoopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen on the process's own lo: %v", err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}

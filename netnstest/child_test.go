@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"os/exec"
 	"regexp"
@@ -59,6 +60,11 @@ var children = map[string]func(t *testing.T){
 	"keep": func(t *testing.T) {
 		t.Logf("made %s", netnstest.New(t).Name())
 		t.Error("failing on purpose")
+	},
+	// A ping that cannot be answered: a namespace with lo only.
+	"ping": func(t *testing.T) {
+		netnstest.Ping(t, netnstest.New(t), netip.MustParseAddr("198.18.0.1"))
+		t.Log("reached past Ping")
 	},
 	// Just a namespace, for the sweep and the skip.
 	"new": func(t *testing.T) {
@@ -244,4 +250,13 @@ func TestKeep(t *testing.T) {
 		t.Fatalf("kept namespace: %v", err)
 	}
 	ns.Close()
+}
+
+// TestPingFails: a ping that gets no answer fails the test.
+func TestPingFails(t *testing.T) {
+	netnstest.New(t)
+	out, err := child(t, "ping")
+	if err == nil || !strings.Contains(out, "netnstest: ping 198.18.0.1 from ") || strings.Contains(out, "reached past") {
+		t.Errorf("child: %v, want Ping to fail the test:\n%s", err, out)
+	}
 }

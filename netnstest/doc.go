@@ -9,6 +9,7 @@
 //		ea, _ := netnstest.Connect(t, a, b)          // veth, 198.18.x.y/31 and fdc9:…/127
 //		ln := netnstest.Listen(t, a, "tcp", net.JoinHostPort(ea.Addr4.Addr().String(), "0"))
 //		c := netnstest.Dial(t, b, "tcp", ln.Addr().String())
+//		netnstest.Ping(t, b, ea.Addr6.Addr())        // no ping binary needed
 //		out, err := netnstest.Command(t, a, "ip", "-br", "addr").Output()
 //		...
 //	}

@@ -100,3 +100,12 @@ func ExampleCmd_Start() {
 	}
 	// ... test against it; it is killed at cleanup
 }
+
+// Reachability over a link, without a ping binary.
+func ExamplePing() {
+	t := &testing.T{}
+	a, b := netnstest.New(t), netnstest.New(t)
+	ea, eb := netnstest.Connect(t, a, b)
+	netnstest.Ping(t, a, eb.Addr4.Addr())
+	netnstest.Ping(t, b, ea.Addr6.Addr())
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -388,4 +389,14 @@ func TestOwnLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
+}
+
+// TestPing: an echo over a link both ways, IPv4 and IPv6, and over lo.
+func TestPing(t *testing.T) {
+	a, b := netnstest.New(t), netnstest.New(t)
+	ea, eb := netnstest.Connect(t, a, b)
+	netnstest.Ping(t, a, eb.Addr4.Addr())
+	netnstest.Ping(t, b, ea.Addr6.Addr())
+	netnstest.Ping(t, a, netip.MustParseAddr("127.0.0.1"))
+	netnstest.Ping(t, b, netip.MustParseAddr("::1"))
 }

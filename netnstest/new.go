@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +29,8 @@ const maxName = 255
 type Options struct {
 	// Sysctls are written inside the namespace after the defaults
 	// (see New), keys dotted as sysctl(8) takes them, e.g.
-	// "net.ipv4.ip_forward": "1". Only net.* keys exist per namespace.
+	// "net.ipv4.ip_forward": "1", in the order of their keys. Only net.*
+	// keys exist per namespace.
 	Sysctls map[string]string
 }
 
@@ -102,8 +105,8 @@ func NewWith(t testing.TB, o *Options) *netns.NS {
 	owned.Store(ns, struct{}{})
 	extra := [][2]string{{"net/ipv4/ping_group_range", pingGroups()}}
 	if o != nil {
-		for k, v := range o.Sysctls {
-			extra = append(extra, [2]string{k, v})
+		for _, k := range slices.Sorted(maps.Keys(o.Sysctls)) { // the same order every run
+			extra = append(extra, [2]string{k, o.Sysctls[k]})
 		}
 	}
 	if err := writeSysctls(ns, append(defaultSysctls[:len(defaultSysctls):len(defaultSysctls)], extra...)); err != nil {

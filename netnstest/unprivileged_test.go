@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/setns/setns/internal/nstest"
 )
 
 // unprivEnv marks the run of this suite that TestUnprivileged makes.
@@ -73,7 +75,8 @@ func env(more ...string) []string {
 
 // TestUnprivileged runs this whole suite again as user nobody: Main puts
 // it in a user namespace of its own, and every test must pass, none skip
-// for lack of privileges (NETNSTEST_REQUIRE=1).
+// for lack of privileges (NETNSTEST_REQUIRE=1). Where unprivileged user
+// namespaces are off it skips, saying so (fails under CI=true).
 func TestUnprivileged(t *testing.T) {
 	if os.Getenv(unprivEnv) == "1" {
 		t.Skip("this is the unprivileged run")
@@ -82,6 +85,12 @@ func TestUnprivileged(t *testing.T) {
 		t.Skip("runs the suite as another user, which needs root of the machine")
 	}
 	bin := publicCopy(t)
+	probe := exec.Command(bin, "-test.run=^TestChild$", "-test.v", "-test.count=1")
+	probe.Env = env(childEnv + "=new")
+	probe.SysProcAttr = &syscall.SysProcAttr{Credential: nobody}
+	if out, _ := probe.CombinedOutput(); strings.Contains(string(out), "this system refuses them") {
+		nstest.Lacks(t, "unprivileged user namespaces are off here (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)")
+	}
 	cmd := exec.Command(bin, "-test.count=1", "-test.v")
 	cmd.Dir = filepath.Dir(bin)
 	cmd.Env = env(unprivEnv+"=1", "NETNSTEST_REQUIRE=1")

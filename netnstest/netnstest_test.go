@@ -166,22 +166,6 @@ func TestParallel(t *testing.T) {
 	if len(names) != 0 {
 		t.Fatalf("namespaces left before the test: %v", names)
 	}
-	stop := make(chan struct{})
-	foreign := make(chan []string, 1)
-	go func() { // no thread may stay in a foreign namespace meanwhile, either
-		var seen []string
-		for {
-			select {
-			case <-stop:
-				foreign <- seen
-				return
-			case <-time.After(time.Millisecond):
-			}
-			if bad, _ := nstest.ForeignThreads(); len(bad) > 0 && !slices.Equal(bad, seen) {
-				seen = bad // a Do in progress; checked again at the end
-			}
-		}
-	}()
 	t.Run("group", func(t *testing.T) {
 		for i := range 64 {
 			t.Run(strconv.Itoa(i), func(t *testing.T) {
@@ -190,8 +174,6 @@ func TestParallel(t *testing.T) {
 			})
 		}
 	})
-	close(stop)
-	<-foreign
 	if left := ours(t); len(left) != 0 {
 		t.Errorf("namespaces left: %v", left)
 	}

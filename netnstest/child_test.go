@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/setns/setns/link"
@@ -189,7 +190,8 @@ func TestMainFailsOnLeak(t *testing.T) {
 
 // TestSweep: Main removes names New gave in this package's crashed runs
 // (their process is gone), and nothing else: not those of a live process,
-// of another package, or of anyone else.
+// of a run whose pid only looks dead (another pid namespace), of another
+// package, or of anyone else.
 func TestSweep(t *testing.T) {
 	ns := netnstest.New(t)
 	f := strings.SplitN(strings.TrimPrefix(ns.Name(), netnstest.Prefix), "-", 4) // pid, seq, package, test
@@ -205,13 +207,24 @@ func TestSweep(t *testing.T) {
 		fmt.Sprintf("%s%d-x-%s-TestOdd", netnstest.Prefix, dead, f[2]),
 		fmt.Sprintf("someone-%d-1-%s-else", dead, f[2]),
 	}
+	// A run in another pid namespace: its pid looks dead from here, but it
+	// holds its namespace (a shared flock, as New takes).
+	held := fmt.Sprintf("%s%d-2-%s-TestInAContainer", netnstest.Prefix, dead, f[2])
+	keep = append(keep, held)
 	for _, n := range append([]string{stale}, keep...) {
 		t.Cleanup(func() { netns.Delete(n) })
 		h, err := netns.Create(n, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.Close()
+		if n != held {
+			h.Close()
+			continue
+		}
+		t.Cleanup(func() { h.Close() })
+		if err := syscall.Flock(h.Fd(), syscall.LOCK_SH); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if out, err := child(t, "new"); err != nil {
 		t.Fatalf("child: %v\n%s", err, out)

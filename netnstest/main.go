@@ -172,15 +172,35 @@ func privateRunDir() error {
 }
 
 // sweep removes what crashed runs of this package left: names New made
-// in this package, by a process that no longer exists.
+// in this package, by a process that no longer exists, in a namespace
+// that no live process holds (see holdLive), each only while it still
+// names the namespace that was looked at.
 func sweep() {
 	names, _ := netns.List()
 	for _, n := range names {
 		pid, pkg, ok := parseName(n)
-		if ok && pkg == pkgTag() && pid != os.Getpid() && !alive(pid) {
-			netns.Delete(n)
+		if !ok || pkg != pkgTag() || pid == os.Getpid() || alive(pid) {
+			continue
 		}
+		ns, err := netns.Open(n)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(ns.Fd(), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			netns.DeleteIf(n, ns)
+		}
+		ns.Close()
 	}
+}
+
+// holdLive marks ns as in use by this process for as long as the handle
+// is open: a shared flock on the namespace itself (its nsfs inode), which
+// the kernel drops when the process ends. The pid in a name cannot show
+// that alone: a run in another pid namespace (a container sharing the run
+// directory) has a pid that looks dead from here.
+func holdLive(ns *netns.NS) {
+	_ = syscall.Flock(ns.Fd(), syscall.LOCK_SH|syscall.LOCK_NB)
+	runtime.KeepAlive(ns)
 }
 
 func alive(pid int) bool {

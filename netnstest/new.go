@@ -103,6 +103,7 @@ func NewWith(t testing.TB, o *Options) *netns.NS {
 		t.Fatalf("netnstest: %v", err)
 	}
 	owned.Store(ns, struct{}{})
+	holdLive(ns)
 	extra := [][2]string{{"net/ipv4/ping_group_range", pingGroups()}}
 	if o != nil {
 		for _, k := range slices.Sorted(maps.Keys(o.Sysctls)) { // the same order every run

@@ -48,7 +48,8 @@ func InSandbox() bool { return inSandbox }
 //     lo works (httptest servers do), the machine's network does not.
 //   - It removes namespaces that crashed earlier runs of the same package
 //     left: names New made (Prefix, pid, sequence, package) whose process
-//     is gone.
+//     is gone and whose namespace no live process holds (New takes a
+//     shared flock on it), such as those NETNSTEST_KEEP kept.
 //   - After the tests, a namespace left by this run fails it: in the sandbox
 //     any name in the run directory, otherwise any name New gave in this
 //     process, except those NETNSTEST_KEEP=1 kept for failed tests. Leaked

@@ -147,7 +147,7 @@ func release(t testing.TB, name string, ns *netns.NS) {
 	defer ns.Close()
 	if t.Failed() && os.Getenv("NETNSTEST_KEEP") == "1" {
 		kept.Store(name, struct{}{})
-		t.Logf("netnstest: kept namespace %s of failed test %s; enter it with: sudo ip netns exec %s bash; remove it with: sudo ip netns delete %s%s",
+		t.Logf("netnstest: kept namespace %s of failed test %s; enter it with: sudo ip netns exec %s bash; remove it with: sudo ip netns delete %s (the package's next test run removes it too)%s",
 			name, t.Name(), name, name, keepNote())
 		return
 	}

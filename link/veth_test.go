@@ -169,12 +169,16 @@ func TestAddVethIPv6TCP(t *testing.T) {
 	echo(t, l, netnstest.Dial(t, b, "tcp", "[fd00:9:2::1]:7"))
 }
 
-// linkLocal returns the IPv6 link-local address of ifname in ns.
+// linkLocal returns the IPv6 link-local address of ifname in ns. The
+// kernel adds it from a work item once the link is ready, which can come
+// a while after AddVeth returns on a busy machine: wait for it (up to 5 s).
 func linkLocal(t *testing.T, ns, ifname string) string {
 	t.Helper()
-	for _, ai := range ipShow(t, ns)[ifname].AddrInfo {
-		if ai.Scope == "link" {
-			return ai.Local
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		for _, ai := range ipShow(t, ns)[ifname].AddrInfo {
+			if ai.Scope == "link" {
+				return ai.Local
+			}
 		}
 	}
 	return ""

@@ -73,7 +73,10 @@ lint:
 	@bad=$$(grep -rl --include='*.go' 'golang.org/x/sys/unix' . | grep -v -e '^./netns/sys_linux.go$$' -e '^./internal/pty/sys_linux.go$$' || true); \
 	  if [ -n "$$bad" ]; then echo "raw syscalls outside netns/sys_linux.go and internal/pty/sys_linux.go: $$bad"; exit 1; fi
 
-# test: the one test command. Tests that need a tool the project does not
+# test: the one test command. It runs netnstest's suite a second time as
+# user nobody (uid 65534), in the user namespace netnstest.Main makes
+# (netnstest's TestUnprivileged), so that `go test` without root is tested
+# too. Tests that need a tool the project does not
 # (zsh, man, systemd-analyze, strace, ...) skip, naming it and its Debian
 # package, and the race detector needs cgo, so a machine with only Go and
 # make passes; with CI=true (.ci/run installs them all) nothing may skip.
@@ -99,17 +102,21 @@ install: all
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
-# bench: the library's Go benchmarks, then the whole-process comparison with
-# ip(8) and nsenter(1) (bench/, see BENCHMARKS.md). Needs root; not part of
-# `make test`. bench-smoke is a quick run of both (about 10 s).
+# bench: the library's Go benchmarks, netnstest's (a fixed count: the
+# namespaces a benchmark makes live until it ends), then the whole-process
+# comparison with ip(8) and nsenter(1) (bench/, see BENCHMARKS.md). Needs
+# root; not part of `make test`. bench-smoke is a quick run of all three
+# (about 10 s).
 bench: all
 	@[ "$$(id -u)" = 0 ] || { echo "make bench needs root: sudo make bench"; exit 1; }
 	$(GO) test -run '^$$' -bench . -benchmem ./netns/
+	$(GO) test -run '^$$' -bench . -benchtime 1000x ./netnstest/
 	$(GO) run ./bench -setns $(BUILD)/setns -netns $(BUILD)/netns
 
 bench-smoke: all
 	@[ "$$(id -u)" = 0 ] || { echo "make bench-smoke needs root: sudo make bench-smoke"; exit 1; }
 	$(GO) test -run '^$$' -bench . -benchtime 200ms ./netns/
+	$(GO) test -run '^$$' -bench . -benchtime 100x ./netnstest/
 	$(GO) run ./bench -smoke -setns $(BUILD)/setns -netns $(BUILD)/netns
 
 clean:

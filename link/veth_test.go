@@ -19,6 +19,7 @@ import (
 	"github.com/setns/setns/internal/nstest"
 	"github.com/setns/setns/link"
 	"github.com/setns/setns/netns"
+	"github.com/setns/setns/netnstest"
 )
 
 // ipLink is what "ip -d -j link show" says of one interface.
@@ -68,8 +69,7 @@ func prefixes(s ...string) []netip.Prefix {
 func TestAddVeth(t *testing.T) {
 	nstest.RequireIP(t)
 	nstest.CheckThreadNS(t)
-	a, an := nstest.NewNamed(t)
-	b, bn := nstest.NewNamed(t)
+	a, b := netnstest.New(t), netnstest.New(t)
 	ctx := context.Background()
 	err := link.AddVeth(ctx,
 		link.End{NS: a, Name: "eth0", Addrs: prefixes("10.9.0.1/24", "fd00:9::1/64")},
@@ -77,13 +77,13 @@ func TestAddVeth(t *testing.T) {
 	if err != nil {
 		t.Fatalf("AddVeth: %v", err)
 	}
-	la, lb := ipShow(t, an), ipShow(t, bn)
+	la, lb := ipShow(t, a.Name()), ipShow(t, b.Name())
 	for _, c := range []struct {
 		ns    string
 		links map[string]ipLink
 		name  string
 		addrs []string
-	}{{an, la, "eth0", []string{"10.9.0.1/24", "fd00:9::1/64"}}, {bn, lb, "eth1", []string{"10.9.0.2/24"}}} {
+	}{{a.Name(), la, "eth0", []string{"10.9.0.1/24", "fd00:9::1/64"}}, {b.Name(), lb, "eth1", []string{"10.9.0.2/24"}}} {
 		if len(c.links) != 2 {
 			t.Errorf("%s has %d interfaces, want lo and %s: %v", c.ns, len(c.links), c.name, c.links)
 		}
@@ -114,39 +114,13 @@ func TestAddVeth(t *testing.T) {
 	// ip 6.1 shows no IFA_PROTO: read it from the kernel.
 	for _, p := range addrProtos(t, a) {
 		if p != link.ProtoSetns {
-			t.Errorf("%s: address protocols %v, want all %d", an, addrProtos(t, a), link.ProtoSetns)
+			t.Errorf("%s: address protocols %v, want all %d", a.Name(), addrProtos(t, a), link.ProtoSetns)
 			break
 		}
 	}
 	if la["eth0"].Address == lb["eth1"].Address {
 		t.Errorf("both ends have MAC %s", la["eth0"].Address)
 	}
-}
-
-// listen opens a TCP listener inside ns; the socket stays there.
-func listen(t *testing.T, ns *netns.NS, addr string) net.Listener {
-	t.Helper()
-	var l net.Listener
-	if err := ns.Do(func() (err error) { l, err = net.Listen("tcp", addr); return err }); err != nil {
-		t.Fatalf("listen in %s: %v", ns, err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
-
-// dial connects from inside ns.
-func dial(t *testing.T, ns *netns.NS, addr string) net.Conn {
-	t.Helper()
-	var c net.Conn
-	err := ns.Do(func() (err error) {
-		c, err = net.DialTimeout("tcp", addr, 10*time.Second)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("dial %s from %s: %v", addr, ns, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
 }
 
 // echo checks that a line sent over c comes back from the server l.
@@ -171,38 +145,40 @@ func echo(t *testing.T, l net.Listener, c net.Conn) {
 func TestAddVethTCP(t *testing.T) {
 	nstest.RequireRoot(t)
 	nstest.CheckThreadNS(t)
-	a, _ := nstest.NewNamed(t)
-	b, _ := nstest.NewNamed(t)
+	a, b := netnstest.New(t), netnstest.New(t)
 	err := link.AddVeth(context.Background(),
 		link.End{NS: a, Name: "eth0", Addrs: prefixes("10.9.1.1/30")},
 		link.End{NS: b, Name: "eth0", Addrs: prefixes("10.9.1.2/30")}, nil)
 	if err != nil {
 		t.Fatalf("AddVeth: %v", err)
 	}
-	l := listen(t, a, "10.9.1.1:7")
-	echo(t, l, dial(t, b, "10.9.1.1:7"))
+	l := netnstest.Listen(t, a, "tcp", "10.9.1.1:7")
+	echo(t, l, netnstest.Dial(t, b, "tcp", "10.9.1.1:7"))
 }
 
 func TestAddVethIPv6TCP(t *testing.T) {
 	nstest.RequireRoot(t)
-	a, _ := nstest.NewNamed(t)
-	b, _ := nstest.NewNamed(t)
+	a, b := netnstest.New(t), netnstest.New(t)
 	err := link.AddVeth(context.Background(),
 		link.End{NS: a, Name: "e", Addrs: prefixes("fd00:9:2::1/64")},
 		link.End{NS: b, Name: "e", Addrs: prefixes("fd00:9:2::2/64")}, &link.Options{NoDAD: true})
 	if err != nil {
 		t.Fatalf("AddVeth: %v", err)
 	}
-	l := listen(t, a, "[fd00:9:2::1]:7")
-	echo(t, l, dial(t, b, "[fd00:9:2::1]:7"))
+	l := netnstest.Listen(t, a, "tcp", "[fd00:9:2::1]:7")
+	echo(t, l, netnstest.Dial(t, b, "tcp", "[fd00:9:2::1]:7"))
 }
 
-// linkLocal returns the IPv6 link-local address of ifname in ns.
+// linkLocal returns the IPv6 link-local address of ifname in ns. The
+// kernel adds it from a work item once the link is ready, which can come
+// a while after AddVeth returns on a busy machine: wait for it (up to 5 s).
 func linkLocal(t *testing.T, ns, ifname string) string {
 	t.Helper()
-	for _, ai := range ipShow(t, ns)[ifname].AddrInfo {
-		if ai.Scope == "link" {
-			return ai.Local
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		for _, ai := range ipShow(t, ns)[ifname].AddrInfo {
+			if ai.Scope == "link" {
+				return ai.Local
+			}
 		}
 	}
 	return ""
@@ -210,8 +186,7 @@ func linkLocal(t *testing.T, ns, ifname string) string {
 
 func TestStableMACAcrossRecreate(t *testing.T) {
 	nstest.RequireIP(t)
-	a, an := nstest.NewNamed(t)
-	b, bn := nstest.NewNamed(t)
+	a, b := netnstest.New(t), netnstest.New(t)
 	ctx := context.Background()
 	var macs [2][2]string
 	var lls [2]string
@@ -219,8 +194,8 @@ func TestStableMACAcrossRecreate(t *testing.T) {
 		if err := link.AddVeth(ctx, link.End{NS: a, Name: "eth0"}, link.End{NS: b, Name: "eth0"}, nil); err != nil {
 			t.Fatalf("AddVeth #%d: %v", i+1, err)
 		}
-		macs[i] = [2]string{ipShow(t, an)["eth0"].Address, ipShow(t, bn)["eth0"].Address}
-		lls[i] = linkLocal(t, an, "eth0")
+		macs[i] = [2]string{ipShow(t, a.Name())["eth0"].Address, ipShow(t, b.Name())["eth0"].Address}
+		lls[i] = linkLocal(t, a.Name(), "eth0")
 		if err := link.Delete(ctx, b, "eth0"); err != nil {
 			t.Fatalf("Delete #%d: %v", i+1, err)
 		}
@@ -242,11 +217,10 @@ func TestStableMACAcrossRecreate(t *testing.T) {
 
 func TestAddVethBadInput(t *testing.T) {
 	nstest.RequireIP(t)
-	a, an := nstest.NewNamed(t)
-	b, bn := nstest.NewNamed(t)
+	a, b := netnstest.New(t), netnstest.New(t)
 	// A closed handle fails any system call on it: an error other than the
 	// validation's proves nothing was checked before a syscall.
-	closed, _ := nstest.NewNamed(t)
+	closed := netnstest.New(t)
 	closed.Close()
 	ctx := context.Background()
 	long := strings.Repeat("x", 16)
@@ -277,7 +251,7 @@ func TestAddVethBadInput(t *testing.T) {
 			t.Errorf("error %q: want one line starting \"link add \"", err)
 		}
 	}
-	for _, ns := range []string{an, bn} {
+	for _, ns := range []string{a.Name(), b.Name()} {
 		if l := ipShow(t, ns); len(l) != 1 {
 			t.Errorf("bad input created something in %s: %v", ns, l)
 		}
@@ -286,8 +260,7 @@ func TestAddVethBadInput(t *testing.T) {
 
 func TestAddVethExists(t *testing.T) {
 	nstest.RequireRoot(t)
-	a, an := nstest.NewNamed(t)
-	b, bn := nstest.NewNamed(t)
+	a, b := netnstest.New(t), netnstest.New(t)
 	ctx := context.Background()
 	if err := link.AddVeth(ctx, link.End{NS: a, Name: "eth0"}, link.End{NS: b, Name: "eth0"}, nil); err != nil {
 		t.Fatal(err)
@@ -296,8 +269,8 @@ func TestAddVethExists(t *testing.T) {
 		a, b link.End
 		want string
 	}{
-		{link.End{NS: a, Name: "eth0"}, link.End{NS: b, Name: "eth9"}, fmt.Sprintf("link add %q: ", an+":eth0")},
-		{link.End{NS: a, Name: "eth9"}, link.End{NS: b, Name: "eth0"}, fmt.Sprintf("link add %q: ", bn+":eth0")},
+		{link.End{NS: a, Name: "eth0"}, link.End{NS: b, Name: "eth9"}, fmt.Sprintf("link add %q: ", a.Name()+":eth0")},
+		{link.End{NS: a, Name: "eth9"}, link.End{NS: b, Name: "eth0"}, fmt.Sprintf("link add %q: ", b.Name()+":eth0")},
 	} {
 		err := link.AddVeth(ctx, c.a, c.b, nil)
 		if !errors.Is(err, fs.ErrExist) || !strings.HasPrefix(err.Error(), c.want) {
@@ -312,8 +285,7 @@ func TestAddVethConcurrent(t *testing.T) {
 	const n = 16
 	var spaces [n][2]*netns.NS
 	for i := range spaces {
-		spaces[i][0], _ = nstest.NewNamed(t)
-		spaces[i][1], _ = nstest.NewNamed(t)
+		spaces[i] = [2]*netns.NS{netnstest.New(t), netnstest.New(t)}
 	}
 	ctx := context.Background()
 	var wg sync.WaitGroup

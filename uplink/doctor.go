@@ -1,0 +1,97 @@
+package uplink
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/setns/setns/netns"
+)
+
+// Leftover is a connection whose journal outlived it: its namespace is
+// gone (or is another namespace of the same name now), or the process that
+// held a temporary connection died.
+type Leftover struct {
+	Name   string `json:"name"`
+	HostIf string `json:"host_if,omitempty"`
+	Table  string `json:"table,omitempty"`
+	Reason string `json:"reason"`
+}
+
+func (l Leftover) String() string {
+	return fmt.Sprintf("uplink %q: %s; journal lists %s", l.Name, l.Reason, l.what())
+}
+
+func (l Leftover) what() string {
+	if l.HostIf == "" {
+		return "a pasta process"
+	}
+	return fmt.Sprintf("veth %s, table inet %s, sysctls and firewall rules", l.HostIf, l.Table)
+}
+
+// Leftovers lists the connections of the host (Options.Host) that are
+// leftovers: what "netns doctor" reports.
+func Leftovers(o *Options) ([]Leftover, error) {
+	host, closeHost, err := hostNS(o)
+	if err != nil {
+		return nil, err
+	}
+	defer closeHost()
+	st := &state{dir: o.stateDir()}
+	rs, err := st.all()
+	if err != nil {
+		return nil, err
+	}
+	var out []Leftover
+	for _, r := range rs {
+		if r.HostInode != host.Inode() {
+			continue
+		}
+		if why := r.stale(); why != "" {
+			out = append(out, Leftover{Name: r.Name, HostIf: r.HostIf, Table: r.Table, Reason: why})
+		}
+	}
+	return out, nil
+}
+
+// stale says why r is a leftover, or "" if it is not.
+func (r *record) stale() string {
+	ns, err := netns.Open(r.Name)
+	if err != nil {
+		return "namespace gone"
+	}
+	defer ns.Close()
+	if ns.Inode() != r.NSInode {
+		return "namespace replaced by another of the same name"
+	}
+	if r.Temporary && !processAlive(r.PID) {
+		return fmt.Sprintf("temporary connection of process %d, which is gone", r.PID)
+	}
+	return ""
+}
+
+// Fix undoes a leftover's journal, if it is still a leftover (checked
+// again under the lock).
+func (l Leftover) Fix(ctx context.Context, o *Options) error {
+	fail := func(err error) error { return &Error{"fix", l.Name, err} }
+	host, closeHost, err := hostNS(o)
+	if err != nil {
+		return fail(err)
+	}
+	defer closeHost()
+	st, err := lockState(o.stateDir())
+	if err != nil {
+		return fail(err)
+	}
+	defer st.unlock()
+	r, err := st.load(l.Name)
+	if err != nil {
+		return nil // gone meanwhile
+	}
+	if r.HostInode != host.Inode() || r.stale() == "" {
+		return nil
+	}
+	if err := st.undo(ctx, host, r); err != nil {
+		return fail(err)
+	}
+	return nil
+}

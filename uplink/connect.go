@@ -10,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/setns/setns/link"
 	"github.com/setns/setns/netns"
@@ -508,4 +507,3 @@ func processAlive(pid int) bool {
 	return err == nil
 }
 
-var _ = strings.TrimSpace

@@ -81,11 +81,10 @@ func addDefault(c *rtnetlink.Conn, gw netip.Addr, ifname string) error {
 	if idx == 0 {
 		return fmt.Errorf("no %s in the namespace", ifname)
 	}
-	fam, bits := uint8(afInet), 4
+	fam := uint8(afInet)
 	if gw.Is6() {
-		fam, bits = afInet6, 16
+		fam = afInet6
 	}
-	_ = bits
 	return c.Route.Add(&rtnetlink.RouteMessage{
 		Family:   fam,
 		Table:    254, // main

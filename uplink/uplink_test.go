@@ -3,7 +3,6 @@ package uplink_test
 import (
 	"bufio"
 	"context"
-	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -495,4 +494,3 @@ func TestLeftoverNamespaceGone(t *testing.T) {
 	same(t, before, w.snapshot(t))
 }
 
-var _ = errors.New

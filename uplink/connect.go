@@ -498,12 +498,13 @@ func List(o *Options) ([]Uplink, error) {
 	return out, nil
 }
 
-// processAlive reports whether pid exists.
+// processAlive reports whether pid exists and has not died (a zombie
+// has: only its parent has not reaped it yet).
 func processAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
-	_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
-	return err == nil
+	start, zombie := procStat(pid)
+	return start != 0 && !zombie
 }
 

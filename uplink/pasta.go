@@ -27,7 +27,9 @@ func (st *state) connectPasta(ctx context.Context, host, ns *netns.NS, r *record
 	pidFile := st.pathOf(r.Name)
 	pidFile = strings.TrimSuffix(pidFile, ".json") + ".pid"
 	_ = os.Remove(pidFile)
-	args := []string{"--config-net", "--netns", path, "--no-map-gw", "--pid", pidFile, "--quiet"}
+	// As root pasta would switch to nobody, who cannot enter the
+	// namespace: --runas 0 keeps it root.
+	args := []string{"--config-net", "--netns", path, "--runas", "0", "--no-map-gw", "--pid", pidFile, "--quiet"}
 	var tcp, udp []string
 	for _, p := range r.Publish {
 		spec := fmt.Sprintf("%d:%d", p.HostPort, p.Port)
@@ -129,25 +131,36 @@ func pastaAddrs(ns *netns.NS, r *record) error {
 // startTime is field 22 of /proc/PID/stat: when the process started, in
 // clock ticks since boot; with the pid it names one process for good.
 func startTime(pid int) uint64 {
+	st, _ := procStat(pid)
+	return st
+}
+
+// procStat returns a process's start time and whether it is a zombie
+// (dead, its descriptors closed, waiting to be reaped).
+func procStat(pid int) (uint64, bool) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return 0, false
 	}
 	s := string(data)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0
+		return 0, false
 	}
 	f := strings.Fields(s[i+1:])
 	if len(f) < 20 {
-		return 0
+		return 0, false
 	}
 	n, _ := strconv.ParseUint(f[19], 10, 64)
-	return n
+	return n, f[0] == "Z"
 }
 
 func pastaAlive(s step) bool {
-	return s.PID > 0 && startTime(s.PID) == s.Start && s.Start != 0
+	if s.PID <= 0 || s.Start == 0 {
+		return false
+	}
+	start, zombie := procStat(s.PID)
+	return start == s.Start && !zombie
 }
 
 // stopPasta ends the journalled pasta process, if it is still that one.
@@ -165,7 +178,8 @@ func stopPasta(s step) error {
 	if !pastaAlive(s) {
 		return nil
 	}
-	if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", s.PID)); !strings.HasPrefix(string(comm), "pasta") {
+	// Debian's pasta is a link to passt (or passt.avx2).
+	if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", s.PID)); !strings.HasPrefix(string(comm), "pasta") && !strings.HasPrefix(string(comm), "passt") {
 		return nil
 	}
 	_ = syscall.Kill(s.PID, syscall.SIGTERM)

@@ -298,6 +298,14 @@ func TestForeignDropRefused(t *testing.T) {
 	if uplink.Connected(w.nsN, nil) {
 		t.Error("a journal was left")
 	}
+	// --mode pasta, as the error suggests, gets past it.
+	nstest.NeedTool(t, "pasta", "passt")
+	o := w.opts()
+	o.Mode = uplink.Pasta
+	connect(t, w.ns, o)
+	if peer, err := dial(w.ns, serverTCP); err != nil || peer != hostWAN {
+		t.Errorf("dial through pasta past the drop: %q, %v", peer, err)
+	}
 }
 
 // TestDistinctSubnets: two namespaces connected to one host get distinct
@@ -494,3 +502,41 @@ func TestLeftoverNamespaceGone(t *testing.T) {
 	same(t, before, w.snapshot(t))
 }
 
+
+// TestPasta: --mode pasta gives the namespace the internet through
+// pasta's sockets in the host, with no host firewall or sysctl change,
+// and disconnect stops it.
+func TestPasta(t *testing.T) {
+	nstest.NeedTool(t, "pasta", "passt")
+	w := newWorld(t)
+	before := w.snapshot(t)
+	o := w.opts()
+	o.Mode = uplink.Pasta
+	u := connect(t, w.ns, o)
+	if u.Mode != uplink.Pasta || !u.NSAddr.IsValid() {
+		t.Errorf("uplink %+v", u)
+	}
+	if peer, err := dial(w.ns, serverTCP); err != nil || peer != hostWAN {
+		t.Errorf("dial through pasta: %q, %v", peer, err)
+	}
+	if err := uplink.Disconnect(context.Background(), w.nsN, o); err != nil {
+		t.Fatal(err)
+	}
+	same(t, before, w.snapshot(t))
+	if out := nstest.MustIP(t, "-n", w.nsN, "-o", "link"); strings.Contains(out, "eth0") {
+		t.Errorf("pasta's interface is still in the namespace:\n%s", out)
+	}
+}
+
+// TestPastaMissing: without pasta in PATH, one clear line.
+func TestPastaMissing(t *testing.T) {
+	w := newWorld(t)
+	t.Setenv("PATH", t.TempDir())
+	_, err := uplink.Connect(context.Background(), w.ns, &uplink.Options{Host: w.host, Mode: uplink.Pasta})
+	if err == nil || !strings.Contains(err.Error(), "pasta is not installed (Debian package passt)") {
+		t.Fatalf("Connect without pasta: %v", err)
+	}
+	if uplink.Connected(w.nsN, nil) {
+		t.Error("a journal was left")
+	}
+}

@@ -200,3 +200,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // ErrNotConnected is wrapped by Disconnect's error for a namespace with no
 // connection (Disconnect itself returns nil then; List and the CLI use it).
 var ErrNotConnected = errors.New("not connected")
+
+// CheckOptions validates o as Connect does first, for callers that want
+// to refuse bad input before opening anything.
+func CheckOptions(o *Options) error { return o.check() }

@@ -507,4 +507,3 @@ func processAlive(pid int) bool {
 	start, zombie := procStat(pid)
 	return start != 0 && !zombie
 }
-

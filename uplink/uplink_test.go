@@ -502,7 +502,6 @@ func TestLeftoverNamespaceGone(t *testing.T) {
 	same(t, before, w.snapshot(t))
 }
 
-
 // TestPasta: --mode pasta gives the namespace the internet through
 // pasta's sockets in the host, with no host firewall or sysctl change,
 // and disconnect stops it.

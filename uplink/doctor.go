@@ -11,17 +11,20 @@ import (
 // gone (or is another namespace of the same name now), or the process that
 // held a temporary connection died.
 type Leftover struct {
-	Name   string `json:"name"`
+	Name string `json:"name"`
+	// Path is the journal.
+	Path   string `json:"path"`
 	HostIf string `json:"host_if,omitempty"`
 	Table  string `json:"table,omitempty"`
 	Reason string `json:"reason"`
 }
 
 func (l Leftover) String() string {
-	return fmt.Sprintf("uplink %q: %s; journal lists %s", l.Name, l.Reason, l.what())
+	return fmt.Sprintf("uplink %q: %s; journal lists %s", l.Name, l.Reason, l.What())
 }
 
-func (l Leftover) what() string {
+// What says what the journal lists, to be undone.
+func (l Leftover) What() string {
 	if l.HostIf == "" {
 		return "a pasta process"
 	}
@@ -47,7 +50,7 @@ func Leftovers(o *Options) ([]Leftover, error) {
 			continue
 		}
 		if why := r.stale(); why != "" {
-			out = append(out, Leftover{Name: r.Name, HostIf: r.HostIf, Table: r.Table, Reason: why})
+			out = append(out, Leftover{Name: r.Name, Path: r.path, HostIf: r.HostIf, Table: r.Table, Reason: why})
 		}
 	}
 	return out, nil

@@ -196,3 +196,28 @@ func (c *cmd) disconnectFirst(name string) {
 		c.warn(err)
 	}
 }
+
+// doctorUplinks is doctor's part for uplinks: the journals of connections
+// whose namespace is gone or whose setns --uplink died, undone with fix.
+// Each row is path, kind, detail and action, as doctor prints findings.
+func (c *cmd) doctorUplinks(fix bool) (rows [][4]string, left int) {
+	ls, err := uplink.Leftovers(nil)
+	if err != nil {
+		return [][4]string{{uplink.DefaultStateDir, "uplink", err.Error(), "left alone: cannot read the journals"}}, 1
+	}
+	for _, l := range ls {
+		action := "would undo it (--fix)"
+		if fix {
+			if err := l.Fix(context.Background(), nil); err != nil {
+				action = "failed: " + err.Error()
+				left++
+			} else {
+				action = "undone"
+			}
+		} else {
+			left++
+		}
+		rows = append(rows, [4]string{l.Path, "uplink", fmt.Sprintf("%q: %s; %s", l.Name, l.Reason, l.What()), action})
+	}
+	return rows, left
+}

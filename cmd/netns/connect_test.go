@@ -153,3 +153,27 @@ func TestDisconnectAll(t *testing.T) {
 		t.Errorf("connections after disconnect --all:\n%s", out)
 	}
 }
+
+// TestDoctorUplinkLeftover: a connected namespace deleted behind our back
+// (by ip, which knows nothing of uplinks) leaves a journal; doctor reports
+// it, --fix undoes it, and then all is healthy.
+func TestDoctorUplinkLeftover(t *testing.T) {
+	hostName, name, ns := uplinkWorld(t)
+	mustNetns(t, "-n", hostName, "connect", name)
+	ns.Close()
+	nstest.MustIP(t, "netns", "del", name)
+	out, _, code := runNetns(t, "-n", hostName, "doctor")
+	if code != 1 || !strings.Contains(out, "uplink: \""+name+"\": namespace gone") || !strings.Contains(out, "would undo it (--fix)") {
+		t.Fatalf("doctor: exit %d:\n%s", code, out)
+	}
+	out, _, code = runNetns(t, "-n", hostName, "doctor", "--fix")
+	if code != 0 || !strings.Contains(out, "undone") {
+		t.Errorf("doctor --fix: exit %d:\n%s", code, out)
+	}
+	if out, _, code := runNetns(t, "-n", hostName, "doctor"); code != 0 || out != "" {
+		t.Errorf("doctor after --fix: exit %d:\n%s", code, out)
+	}
+	if out, _, _ := nstest.Run(t, "", "ip", "netns", "exec", hostName, "nft", "list", "tables"); strings.Contains(out, "setns-") {
+		t.Errorf("table left after doctor --fix: %s", out)
+	}
+}

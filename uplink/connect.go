@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/setns/setns/link"
 	"github.com/setns/setns/netns"
@@ -395,19 +396,22 @@ func (st *state) sysctlDown(host *netns.NS, r *record, s step) error {
 // undo takes back every step of r, last first, then the conntrack
 // entries of its addresses, then the journal. Steps already undone (a
 // veth gone with its namespace, a table removed by the kernel) are fine.
+//
+// The veth and the table each wait for an RCU grace period in the kernel
+// (about 15 ms apiece), so they go last and at the same time; the
+// conntrack entries are flushed once the veth is gone and no new one can
+// come (the dump walks the kernel's whole table, about 10 ms, so it is
+// skipped when the host tracks nothing).
 func (st *state) undo(ctx context.Context, host *netns.NS, r *record) error {
 	var errs []error
+	var slow []int // indexes of the veth and table steps
 	for i := len(r.Steps) - 1; i >= 0; i-- {
 		s := r.Steps[i]
 		var err error
 		switch s.Kind {
-		case stepVeth:
-			err = link.Delete(ctx, host, r.HostIf)
-			if errors.Is(err, fs.ErrNotExist) {
-				err = nil
-			}
-		case stepTable:
-			err = destroyTable(host, s.Key)
+		case stepVeth, stepTable:
+			slow = append(slow, i)
+			continue
 		case stepIptables:
 			err = deleteRule(host, s)
 		case stepSysctl:
@@ -419,11 +423,32 @@ func (st *state) undo(ctx context.Context, host *netns.NS, r *record) error {
 			errs = append(errs, err)
 			continue
 		}
-		r.Steps = slices.Delete(r.Steps, i, i+1)
+		r.Steps[i].Kind = "" // done
 	}
-	if len(errs) > 0 {
-		_ = st.save(r)
-		return errors.Join(errs...)
+	var wg sync.WaitGroup
+	slowErrs := make([]error, len(slow)+1)
+	for j, i := range slow {
+		s := r.Steps[i]
+		do := func() {
+			var err error
+			if s.Kind == stepVeth {
+				if err = link.Delete(ctx, host, r.HostIf); errors.Is(err, fs.ErrNotExist) {
+					err = nil
+				}
+			} else {
+				err = destroyTable(host, s.Key)
+			}
+			if err == nil {
+				r.Steps[i].Kind = ""
+			}
+			slowErrs[j] = err
+		}
+		if s.Kind == stepVeth {
+			do() // here: the conntrack flush waits for it
+			continue
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); do() }()
 	}
 	if r.Mode == NAT {
 		var addrs []netip.Addr
@@ -432,9 +457,18 @@ func (st *state) undo(ctx context.Context, host *netns.NS, r *record) error {
 				addrs = append(addrs, p.Addr())
 			}
 		}
-		if _, err := flushConntrack(host, addrs); err != nil {
-			return err
+		_, slowErrs[len(slow)] = flushConntrack(host, addrs)
+	}
+	wg.Wait()
+	for _, err := range slowErrs {
+		if err != nil {
+			errs = append(errs, err)
 		}
+	}
+	r.Steps = slices.DeleteFunc(r.Steps, func(s step) bool { return s.Kind == "" })
+	if len(errs) > 0 {
+		_ = st.save(r)
+		return errors.Join(errs...)
 	}
 	return st.remove(r)
 }

@@ -539,3 +539,104 @@ func TestPastaMissing(t *testing.T) {
 		t.Error("a journal was left")
 	}
 }
+
+// TestRollback: a failure half-way (here the namespace already has a
+// default route, so adding ours fails after the veth exists) undoes what
+// was done: the host is as before and no journal is left.
+func TestRollback(t *testing.T) {
+	w := newWorld(t)
+	before := w.snapshot(t)
+	nstest.MustIP(t, "-n", w.nsN, "link", "set", "lo", "up")
+	nstest.MustIP(t, "-n", w.nsN, "route", "add", "default", "dev", "lo")
+	_, err := uplink.Connect(context.Background(), w.ns, w.opts())
+	if err == nil || !strings.Contains(err.Error(), "default route") {
+		uplink.Disconnect(context.Background(), w.nsN, w.opts())
+		t.Fatalf("Connect with a default route in the way: %v", err)
+	}
+	same(t, before, w.snapshot(t))
+	if uplink.Connected(w.nsN, nil) {
+		t.Error("journal left after a failed connect")
+	}
+	if out := nstest.MustIP(t, "-n", w.nsN, "-o", "link"); strings.Contains(out, uplink.NSIf) {
+		t.Errorf("the namespace's end is left:\n%s", out)
+	}
+}
+
+// TestConcurrentConnects: 16 namespaces connected at once get 16
+// distinct subnets, and all work.
+func TestConcurrentConnects(t *testing.T) {
+	w := newWorld(t)
+	before := w.snapshot(t)
+	const n = 16
+	nss := make([]*netns.NS, n)
+	for i := range nss {
+		nss[i], _ = nstest.NewNamed(t)
+	}
+	us := make([]*uplink.Uplink, n)
+	errs := make(chan error, n)
+	for i := range nss {
+		go func() {
+			var err error
+			us[i], err = uplink.Connect(context.Background(), nss[i], w.opts())
+			errs <- err
+		}()
+	}
+	for range nss {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	seen := map[netip.Prefix]bool{}
+	for i, u := range us {
+		if seen[u.NSAddr.Masked()] {
+			t.Errorf("subnet %v given twice", u.NSAddr.Masked())
+		}
+		seen[u.NSAddr.Masked()] = true
+		if peer, err := dial(nss[i], serverTCP); err != nil || peer != hostWAN {
+			t.Errorf("dial from %s: %q, %v", u.Name, peer, err)
+		}
+	}
+	for _, u := range us {
+		go func() { errs <- uplink.Disconnect(context.Background(), u.Name, w.opts()) }()
+	}
+	for range us {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	same(t, before, w.snapshot(t))
+}
+
+// TestIPv6: --ipv6 adds a ULA /64, masqueraded, with per-interface
+// force_forwarding (never the global switch).
+func TestIPv6(t *testing.T) {
+	w := newWorld(t)
+	if _, err := os.Stat("/proc/sys/net/ipv6/conf/all/force_forwarding"); err != nil {
+		nstest.Lacks(t, "needs the force_forwarding sysctl (Linux 6.17)")
+	}
+	nstest.MustIP(t, "-n", w.hostName, "addr", "add", "2001:db8::2/64", "dev", "eth0", "nodad")
+	nstest.MustIP(t, "-n", w.wanName, "addr", "add", "2001:db8::1/64", "dev", "eth0", "nodad")
+	nstest.MustIP(t, "-n", w.wanName, "addr", "add", "2001:db8:1::10/128", "dev", "eth0", "nodad")
+	nstest.MustIP(t, "-n", w.hostName, "-6", "route", "add", "default", "via", "2001:db8::1")
+	w.serve(t, w.wan, "[2001:db8:1::10]:7")
+	before := w.snapshot(t)
+	o := w.opts()
+	o.IPv6 = true
+	u := connect(t, w.ns, o)
+	if !u.NSAddr6.IsValid() || !u.NSAddr6.Addr().IsPrivate() {
+		t.Fatalf("no ULA: %+v", u)
+	}
+	if peer, err := dial(w.ns, "[2001:db8:1::10]:7"); err != nil || peer != "2001:db8::2" {
+		t.Errorf("IPv6 dial: %q, %v; want the host's 2001:db8::2 (masquerade)", peer, err)
+	}
+	if v := in(t, w.hostName, "cat", "/proc/sys/net/ipv6/conf/all/forwarding"); strings.TrimSpace(v) != "0" {
+		t.Errorf("all.forwarding = %s: the global switch was flipped", v)
+	}
+	if err := uplink.Disconnect(context.Background(), w.nsN, o); err != nil {
+		t.Fatal(err)
+	}
+	same(t, before, w.snapshot(t))
+}

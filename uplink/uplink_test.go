@@ -41,7 +41,7 @@ type world struct {
 	hostName, wanName, nsN string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	nstest.RequireRoot(t)
 	w := &world{}
@@ -62,7 +62,7 @@ func newWorld(t *testing.T) *world {
 
 // serve answers every connection to addr inside ns with the peer's
 // address, as seen there.
-func (w *world) serve(t *testing.T, ns *netns.NS, addr string) {
+func (w *world) serve(t testing.TB, ns *netns.NS, addr string) {
 	t.Helper()
 	var ln net.Listener
 	if err := ns.Do(func() (err error) { ln, err = net.Listen("tcp", addr); return err }); err != nil {

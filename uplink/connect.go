@@ -62,12 +62,14 @@ func Connect(ctx context.Context, ns *netns.NS, o *Options) (*Uplink, error) {
 		switch {
 		case r.HostInode != host.Inode():
 			return fail(fmt.Errorf("already connected from another namespace (inode %d)", r.HostInode))
-		case r.NSInode == ns.Inode() && r.live(host):
+		case r.Done && r.NSInode == ns.Inode() && r.live(host):
 			u := r.Uplink
 			return &u, nil // no-op
 		}
-		// A leftover of an earlier namespace of this name, or a dead
-		// temporary connection: take it back first.
+		// A leftover of an earlier namespace of this name, a dead
+		// temporary connection, or a connect that died half-way (under
+		// the lock, a journal not done is one whose process is gone):
+		// take it back first.
 		if err := st.undo(ctx, host, r); err != nil {
 			return fail(fmt.Errorf("clean up the earlier connection: %w", err))
 		}
@@ -87,9 +89,7 @@ func Connect(ctx context.Context, ns *netns.NS, o *Options) (*Uplink, error) {
 		NSInode:   ns.Inode(),
 		HostInode: host.Inode(),
 		Temporary: temporary,
-	}
-	if temporary {
-		r.PID = os.Getpid()
+		PID:       os.Getpid(),
 	}
 	if r.Publish == nil {
 		r.Publish = []Publish{}
@@ -105,6 +105,14 @@ func Connect(ctx context.Context, ns *netns.NS, o *Options) (*Uplink, error) {
 			if uerr := st.undo(ctx, host, r); uerr != nil {
 				err = fmt.Errorf("%w (and undoing: %v)", err, uerr)
 			}
+		}
+		return fail(err)
+	}
+	r.Done = true
+	if err := st.save(r); err != nil {
+		k.close()
+		if uerr := st.undo(ctx, host, r); uerr != nil {
+			err = fmt.Errorf("%w (and undoing: %v)", err, uerr)
 		}
 		return fail(err)
 	}
@@ -240,6 +248,7 @@ func (st *state) connectNAT(ctx context.Context, host, ns *netns.NS, r *record, 
 	if err := link.AddVeth(ctx, hostEnd, nsEnd, &link.Options{Alias: alias(r.Name), NoDAD: true}); err != nil {
 		return nil, err
 	}
+	testHook(stepVeth)
 	nc, err := dialRoute(ns)
 	if err != nil {
 		return nil, err
@@ -269,6 +278,7 @@ func (st *state) connectNAT(ctx context.Context, host, ns *netns.NS, r *record, 
 	if err != nil {
 		return nil, err
 	}
+	testHook(stepTable)
 	ok := false
 	defer func() {
 		if !ok {
@@ -284,6 +294,7 @@ func (st *state) connectNAT(ctx context.Context, host, ns *netns.NS, r *record, 
 			if err := insertRule(host, s); err != nil {
 				return nil, err
 			}
+			testHook(stepIptables)
 		}
 	}
 	for _, out := range r.OutIfs {
@@ -340,10 +351,17 @@ func (st *state) sysctlUp(host *netns.NS, r *record, key string) error {
 		return err
 	}
 	if old != "1" {
-		return host.SetSysctl(key, "1")
+		if err := host.SetSysctl(key, "1"); err != nil {
+			return err
+		}
 	}
+	testHook(stepSysctl)
 	return nil
 }
+
+// testHook runs after each journalled change; tests kill the process
+// there to check that doctor undoes a connect that died half-way.
+var testHook = func(kind string) {}
 
 // holder finds another connection on the same host whose journal has a
 // step for key, preferring the one holding the value found.

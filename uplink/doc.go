@@ -37,9 +37,11 @@
 // Every host-side change is written to a journal, StateDir/HOSTIF.json,
 // before it is made: the veth, each sysctl with the value found, each
 // iptables rule, the nftables table. Disconnect undoes exactly what the
-// journal lists, in reverse order, and so does Diagnose/Fix (netns doctor)
-// for connections whose namespace or owning process is gone. A failure
-// half-way through Connect undoes what was done. Sysctls are
+// journal lists, in reverse order, and so does Leftover.Fix (netns doctor)
+// for connections whose namespace is gone, whose temporary owner died, or
+// whose connect died half-way (the journal is marked done only at the
+// end). A failure half-way through Connect undoes what was done, and so
+// does the next Connect of the same name after a crash. Sysctls are
 // reference-counted across connections: the value found is restored when
 // the last connection that needed it goes. Disconnect also deletes the
 // host's conntrack entries for the connection's addresses (one dump and

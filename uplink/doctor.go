@@ -66,6 +66,9 @@ func (r *record) stale() string {
 	if ns.Inode() != r.NSInode {
 		return "namespace replaced by another of the same name"
 	}
+	if !r.Done && !processAlive(r.PID) {
+		return fmt.Sprintf("connect by process %d, which died half-way", r.PID)
+	}
 	if r.Temporary && !processAlive(r.PID) {
 		return fmt.Sprintf("temporary connection of process %d, which is gone", r.PID)
 	}

@@ -21,8 +21,12 @@ type record struct {
 	Subnet    netip.Prefix `json:"subnet,omitzero"`
 	Subnet6   netip.Prefix `json:"subnet6,omitzero"`
 	Temporary bool         `json:"temporary,omitempty"`
-	// PID is the process that holds a temporary connection's table.
-	PID   int    `json:"pid,omitempty"`
+	// PID is the process that made the connection: it holds a temporary
+	// connection's table for as long as it lives.
+	PID int `json:"pid"`
+	// Done is set once Connect has made every change; a journal without
+	// it whose process is gone is a connect that died half-way.
+	Done  bool   `json:"done"`
 	Steps []step `json:"steps"`
 
 	path string

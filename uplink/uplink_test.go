@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -458,14 +459,27 @@ func TestKilledLeavesNoTable(t *testing.T) {
 	same(t, before, w.snapshot(t))
 }
 
-// hold is the helper process of TestKilledLeavesNoTable.
+// hold is the helper process of TestKilledLeavesNoTable and
+// TestKilledHalfWay: "HOST NS" connects temporarily and waits to be
+// killed; "HOST NS STEP" connects for good and kills itself with SIGKILL
+// right after the first change of kind STEP.
 func hold() {
 	f := strings.Fields(os.Getenv("UPLINK_TEST_HOLD"))
+	o := &uplink.Options{Temporary: len(f) == 2}
+	if len(f) == 3 {
+		uplink.SetTestHook(func(kind string) {
+			if kind == f[2] {
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				select {}
+			}
+		})
+	}
 	host, err := netns.Open(f[0])
 	if err == nil {
+		o.Host = host
 		var ns *netns.NS
 		if ns, err = netns.Open(f[1]); err == nil {
-			_, err = uplink.Connect(context.Background(), ns, &uplink.Options{Host: host, Temporary: true})
+			_, err = uplink.Connect(context.Background(), ns, o)
 		}
 	}
 	if err != nil {
@@ -639,4 +653,55 @@ func TestIPv6(t *testing.T) {
 		t.Fatal(err)
 	}
 	same(t, before, w.snapshot(t))
+}
+
+// TestKilledHalfWay: a connect killed with SIGKILL right after each kind
+// of change (veth, table, iptables rule, sysctl) leaves a journal that
+// Leftovers reports and Fix undoes exactly: the host is as before. The
+// table of a lasting connection (owner and persist) outlives its killed
+// owner, so Fix deletes an orphaned persist table too.
+func TestKilledHalfWay(t *testing.T) {
+	for _, step := range []string{"veth", "table", "iptables", "sysctl"} {
+		t.Run(step, func(t *testing.T) {
+			w := newWorld(t)
+			if step == "iptables" {
+				nstest.NeedTool(t, "iptables", "iptables")
+				in(t, w.hostName, "iptables", "-P", "FORWARD", "DROP")
+			}
+			before := w.snapshot(t)
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), "UPLINK_TEST_HOLD="+w.hostName+" "+w.nsN+" "+step)
+			out, _ := cmd.CombinedOutput()
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+				t.Fatalf("helper did not die at %s: %v: %s", step, cmd.ProcessState, out)
+			}
+			if !uplink.Connected(w.nsN, nil) {
+				t.Fatal("no journal after the kill")
+			}
+			ls, err := uplink.Leftovers(w.opts())
+			if err != nil || len(ls) != 1 || !strings.Contains(ls[0].Reason, "died half-way") {
+				t.Fatalf("Leftovers = %v, %v", ls, err)
+			}
+			if err := ls[0].Fix(context.Background(), w.opts()); err != nil {
+				t.Fatal(err)
+			}
+			same(t, before, w.snapshot(t))
+			if uplink.Connected(w.nsN, nil) {
+				t.Error("journal left after Fix")
+			}
+		})
+	}
+}
+
+// TestConnectAfterCrash: Connect after a connect that died half-way takes
+// the leftovers back and connects.
+func TestConnectAfterCrash(t *testing.T) {
+	w := newWorld(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "UPLINK_TEST_HOLD="+w.hostName+" "+w.nsN+" table")
+	cmd.Run()
+	connect(t, w.ns, w.opts())
+	if peer, err := dial(w.ns, serverTCP); err != nil || peer != hostWAN {
+		t.Errorf("dial after reconnect: %q, %v", peer, err)
+	}
 }

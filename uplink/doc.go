@@ -24,13 +24,15 @@
 // # The host's firewall
 //
 // An accept in our table does not override a drop in another table. So
-// Connect looks at every base chain on the forward hook of the host:
-// iptables' own FORWARD chain with policy drop (as Docker and ufw leave
-// it), whether iptables-nft's (table ip filter) or iptables-legacy's, gets
-// two narrow accepts for the host end, in DOCKER-USER when that chain
-// exists and at the top of FORWARD otherwise, tagged with the comment
-// "setns:ID"; any other table whose forward chain drops by policy makes
-// Connect refuse, naming the table and chain, and suggest Pasta mode.
+// Connect looks at every base chain on the forward hook of the host, for
+// a drop policy or a rule that drops or rejects everything: iptables' own
+// FORWARD chain (as Docker and ufw leave it), whether iptables-nft's
+// (table ip filter) or iptables-legacy's (asked with iptables-legacy, never
+// guessed from which one is readable), gets narrow accepts for the host
+// end, in DOCKER-USER when that chain exists and at the top of FORWARD
+// otherwise, tagged with the comment "setns:ID"; any other table whose
+// forward chain drops (firewalld's, the user's own) makes Connect refuse,
+// naming the table and chain, and suggest Pasta mode.
 //
 // # The journal
 //

@@ -87,7 +87,7 @@ func firewall(host *netns.NS, hostIf string, ipv6 bool) ([]iptables, error) {
 			}
 			base = "ip6tables"
 		default:
-			return nil, fmt.Errorf("%w: %v drops forwarded packets by policy and is not ours to edit; use --mode pasta, or accept iifname %q and oifname %q ct state established,related there",
+			return nil, fmt.Errorf("%w: %v drops forwarded packets and is not ours to edit; use --mode pasta, or accept iifname %q and oifname %q ct state established,related there",
 				errRefuse, d, hostIf, hostIf)
 		}
 		bin, err := iptBinary(base, "nft")
@@ -119,7 +119,7 @@ func firewall(host *netns.NS, hostIf string, ipv6 bool) ([]iptables, error) {
 			continue // the legacy filter table exists but cannot be read: nothing we can do
 		}
 		s, err := run(host, bin, "-w", "-t", "filter", "-S", "FORWARD")
-		if err != nil || !strings.Contains(s, "-P FORWARD DROP") {
+		if err != nil || !legacyDrops(s) {
 			continue
 		}
 		chain := "FORWARD"
@@ -129,6 +129,18 @@ func firewall(host *netns.NS, hostIf string, ipv6 bool) ([]iptables, error) {
 		out = append(out, iptables{bin, chain})
 	}
 	return out, nil
+}
+
+// legacyDrops reads "iptables -S FORWARD": a DROP policy, or a rule that
+// drops or rejects everything.
+func legacyDrops(s string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "-P FORWARD DROP" || l == "-A FORWARD -j DROP" || strings.HasPrefix(l, "-A FORWARD -j REJECT") {
+			return true
+		}
+	}
+	return false
 }
 
 // ruleSpecs are the accepts a connection inserts into an iptables chain.

@@ -249,7 +249,9 @@ func familyName(f nftables.TableFamily) string {
 }
 
 // forwardDrops lists the nftables base chains of host (iptables-nft's
-// included) that drop forwarded packets by policy.
+// included) that drop forwarded packets: by policy, or by a rule that
+// drops or rejects everything that reaches it (firewalld ends its forward
+// chain with one). Our own tables are left out.
 func forwardDrops(host *netns.NS) ([]forwardDrop, error) {
 	c, err := nftables.New(nftables.WithNetNSFd(host.Fd()))
 	if err != nil {
@@ -261,15 +263,49 @@ func forwardDrops(host *netns.NS) ([]forwardDrop, error) {
 	}
 	var out []forwardDrop
 	for _, ch := range chains {
-		if ch.Hooknum == nil || *ch.Hooknum != *nftables.ChainHookForward || ch.Policy == nil || *ch.Policy != nftables.ChainPolicyDrop {
+		if ch.Hooknum == nil || *ch.Hooknum != *nftables.ChainHookForward || strings.HasPrefix(ch.Table.Name, "setns-") {
 			continue
 		}
 		switch ch.Table.Family {
 		case nftables.TableFamilyIPv4, nftables.TableFamilyIPv6, nftables.TableFamilyINet:
-			out = append(out, forwardDrop{ch.Table.Family, ch.Table.Name, ch.Name})
+		default:
+			continue
+		}
+		d := forwardDrop{ch.Table.Family, ch.Table.Name, ch.Name}
+		if ch.Policy != nil && *ch.Policy == nftables.ChainPolicyDrop {
+			out = append(out, d)
+			continue
+		}
+		rules, err := c.GetRules(ch.Table, ch)
+		if err != nil {
+			return nil, fmt.Errorf("nftables: list %v: %w", d, err)
+		}
+		for _, r := range rules {
+			if dropsAll(r.Exprs) {
+				out = append(out, d)
+				break
+			}
 		}
 	}
 	return out, nil
+}
+
+// dropsAll reports whether a rule drops or rejects whatever reaches it:
+// no match, only counters, logs and the verdict.
+func dropsAll(exprs []expr.Any) bool {
+	drops := false
+	for _, e := range exprs {
+		switch e := e.(type) {
+		case *expr.Counter, *expr.Log:
+		case *expr.Reject:
+			drops = true
+		case *expr.Verdict:
+			drops = e.Kind == expr.VerdictDrop
+		default:
+			return false
+		}
+	}
+	return drops
 }
 
 // chainExists reports whether table FAMILY TABLE has chain NAME.

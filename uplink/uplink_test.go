@@ -249,6 +249,31 @@ func TestPublish(t *testing.T) {
 	same(t, before, w.snapshot(t))
 }
 
+// TestUfwLikeDrop: iptables FORWARD with a final "-j DROP" rule and no
+// DOCKER-USER, in either flavour: the accepts go to the top of FORWARD,
+// and go again.
+func TestUfwLikeDrop(t *testing.T) {
+	for _, flavour := range []string{"iptables-nft", "iptables-legacy"} {
+		t.Run(flavour, func(t *testing.T) {
+			nstest.NeedTool(t, flavour, "iptables")
+			w := newWorld(t)
+			in(t, w.hostName, flavour, "-A", "FORWARD", "-j", "DROP")
+			before := w.snapshot(t)
+			u := connect(t, w.ns, w.opts())
+			if peer, err := dial(w.ns, serverTCP); err != nil || peer != hostWAN {
+				t.Fatalf("dial past FORWARD -j DROP: %q, %v", peer, err)
+			}
+			if rules := in(t, w.hostName, flavour, "-S", "FORWARD"); !strings.Contains(rules, "-i "+u.HostIf) {
+				t.Errorf("FORWARD lacks our accept:\n%s", rules)
+			}
+			if err := uplink.Disconnect(context.Background(), w.nsN, w.opts()); err != nil {
+				t.Fatal(err)
+			}
+			same(t, before, w.snapshot(t))
+		})
+	}
+}
+
 // TestDockerForwardDrop: iptables FORWARD policy DROP with a DOCKER-USER
 // chain, as Docker leaves them: connect still works (accepts in
 // DOCKER-USER) and disconnect removes them.
@@ -279,12 +304,27 @@ func TestDockerForwardDrop(t *testing.T) {
 }
 
 // TestForeignDropRefused: a drop in a table that is not ours to edit is
-// refused with one line naming the table and chain, and nothing changes.
+// refused with one line naming the table and chain, and nothing changes:
+// by policy (a user's nftables.conf) or by a last rule that rejects
+// everything (as firewalld's forward chain ends).
 func TestForeignDropRefused(t *testing.T) {
+	t.Run("policy", func(t *testing.T) {
+		testForeignDrop(t, "add chain inet filter forward { type filter hook forward priority 0; policy drop; }")
+	})
+	t.Run("reject", func(t *testing.T) {
+		testForeignDrop(t, "add chain inet filter forward { type filter hook forward priority 10; policy accept; }",
+			"add rule inet filter forward ct state established,related accept",
+			"add rule inet filter forward counter reject with icmpx admin-prohibited")
+	})
+}
+
+func testForeignDrop(t *testing.T, cmds ...string) {
 	w := newWorld(t)
 	nstest.NeedTool(t, "nft", "nftables")
 	in(t, w.hostName, "nft", "add table inet filter")
-	in(t, w.hostName, "nft", "add chain inet filter forward { type filter hook forward priority 0; policy drop; }")
+	for _, c := range cmds {
+		in(t, w.hostName, "nft", c)
+	}
 	before := w.snapshot(t)
 	_, err := uplink.Connect(context.Background(), w.ns, w.opts())
 	if err == nil {

@@ -30,29 +30,8 @@ func (st *state) connectPasta(ctx context.Context, host, ns *netns.NS, r *record
 	// As root pasta would switch to nobody, who cannot enter the
 	// namespace: --runas 0 keeps it root.
 	args := []string{"--config-net", "--netns", path, "--runas", "0", "--no-map-gw", "--pid", pidFile, "--quiet"}
-	var tcp, udp []string
-	for _, p := range r.Publish {
-		spec := fmt.Sprintf("%d:%d", p.HostPort, p.Port)
-		if p.HostIP.IsValid() {
-			spec = p.HostIP.String() + "/" + spec
-		}
-		if p.Proto == "udp" {
-			udp = append(udp, spec)
-		} else {
-			tcp = append(tcp, spec)
-		}
-	}
-	for _, x := range []struct {
-		opt   string
-		specs []string
-	}{{"-t", tcp}, {"-u", udp}} {
-		if len(x.specs) == 0 {
-			args = append(args, x.opt, "none")
-		}
-		for _, s := range x.specs {
-			args = append(args, x.opt, s)
-		}
-	}
+	// No port forwarding (Options.check refuses --publish here).
+	args = append(args, "-t", "none", "-u", "none")
 	args = append(args, "-T", "none", "-U", "none")
 	if err := st.save(r); err != nil {
 		return err

@@ -403,6 +403,7 @@ func TestBadInput(t *testing.T) {
 		{"host bits", uplink.Options{Subnet: netip.MustParsePrefix("10.9.0.1/30")}, "host bits"},
 		{"unknown mode", uplink.Options{Mode: "vpn"}, "unknown mode"},
 		{"port 0", uplink.Options{Publish: []uplink.Publish{{HostPort: 0, Port: 80, Proto: "tcp"}}}, "port 0"},
+		{"pasta publish", uplink.Options{Mode: uplink.Pasta, Publish: []uplink.Publish{{HostPort: 8080, Port: 80, Proto: "tcp"}}}, "nat mode only"},
 	} {
 		o := c.o
 		o.Host = w.host

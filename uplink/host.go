@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 
 	"github.com/google/nftables"
@@ -156,6 +157,9 @@ func ruleSpecs(hostIf, comment string, publish bool) [][]string {
 	return specs
 }
 
+// iptBinaries are the commands iptBinary can pick.
+var iptBinaries = []string{"iptables", "iptables-nft", "iptables-legacy", "ip6tables", "ip6tables-nft", "ip6tables-legacy"}
+
 // insertRule and deleteRule add and remove one journalled iptables rule.
 func insertRule(host *netns.NS, st step) error {
 	_, err := run(host, st.Bin, append([]string{"-w", "-t", "filter", "-I", st.Chain, "1"}, st.Args...)...)
@@ -163,6 +167,10 @@ func insertRule(host *netns.NS, st step) error {
 }
 
 func deleteRule(host *netns.NS, st step) error {
+	// The journal is root's, but undo runs only what connect can write.
+	if !slices.Contains(iptBinaries, st.Bin) || st.Chain != "FORWARD" && st.Chain != "DOCKER-USER" {
+		return fmt.Errorf("journal: iptables step %s %s is not one connect makes", st.Bin, st.Chain)
+	}
 	// -C first: a rule already gone (never made, or removed by a firewall
 	// reload) is not an error.
 	if _, err := run(host, st.Bin, append([]string{"-w", "-t", "filter", "-C", st.Chain}, st.Args...)...); err != nil {

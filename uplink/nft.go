@@ -212,6 +212,9 @@ func dnat(p Publish, to netip.Addr, output bool) []expr.Any {
 
 // destroyTable removes the table if it is there.
 func destroyTable(host *netns.NS, name string) error {
+	if !strings.HasPrefix(name, "setns-") {
+		return fmt.Errorf("journal: table %q is not one connect makes", name)
+	}
 	c, err := nftables.New(nftables.WithNetNSFd(host.Fd()))
 	if err != nil {
 		return err

@@ -550,8 +550,9 @@ func TestLeftoverNamespaceGone(t *testing.T) {
 	if err := ls[0].Fix(context.Background(), w.opts()); err != nil {
 		t.Fatal(err)
 	}
-	// The veth went with its namespace asynchronously; wait for it.
-	for i := 0; i < 100 && strings.Contains(nstest.MustIP(t, "-n", w.hostName, "-o", "link"), "sn"); i++ {
+	// The veth goes with its namespace, asynchronously (the kernel's
+	// cleanup_net): wait for it, generously on a loaded machine.
+	for i := 0; i < 1000 && strings.Contains(nstest.MustIP(t, "-n", w.hostName, "-o", "link"), ": sn"); i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
 	same(t, before, w.snapshot(t))

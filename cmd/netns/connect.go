@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"strings"
 	"text/tabwriter"
@@ -25,6 +26,9 @@ func (c *cmd) connect(args []string) result {
 		return c.fail(255, "connect: %v", err)
 	}
 	ns, err := netns.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c.fail(1, "connect %q: no such namespace", name)
+	}
 	if err != nil {
 		return c.fail(1, "connect %q: %v", name, cause(err))
 	}

@@ -125,7 +125,7 @@ func TestConnectBadInput(t *testing.T) {
 		}
 	}
 	_, errs, code := runNetns(t, "-n", hostName, "connect", name+"-missing")
-	if code != 1 || strings.Count(errs, "\n") != 1 {
+	if code != 1 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "no such namespace") {
 		t.Errorf("connect of a missing namespace: exit %d, %q", code, errs)
 	}
 	if after := nstest.MustIP(t, "-n", hostName, "-o", "link"); after != before {

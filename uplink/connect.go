@@ -63,8 +63,14 @@ func Connect(ctx context.Context, ns *netns.NS, o *Options) (*Uplink, error) {
 		case r.HostInode != host.Inode():
 			return fail(fmt.Errorf("already connected from another namespace (inode %d)", r.HostInode))
 		case r.Done && r.NSInode == ns.Inode() && r.live(host):
+			// A no-op, unless the table is gone: an orphaned persist
+			// table does not survive "nft flush ruleset" (a firewall
+			// reload), so it is made again.
+			if err := r.repairTable(host); err != nil {
+				return fail(err)
+			}
 			u := r.Uplink
-			return &u, nil // no-op
+			return &u, nil
 		}
 		// A leftover of an earlier namespace of this name, a dead
 		// temporary connection, or a connect that died half-way (under
@@ -174,6 +180,24 @@ func (r *record) live(host *netns.NS) bool {
 		}
 	}
 	return false
+}
+
+// tableMissing reports whether a lasting NAT connection's table is gone.
+func (r *record) tableMissing(host *netns.NS) bool {
+	if r.Mode != NAT || r.Temporary || r.Table == "" {
+		return false
+	}
+	ok, err := tableExists(host, r.Table)
+	return err == nil && !ok
+}
+
+// repairTable makes a lasting connection's table again if it is gone.
+func (r *record) repairTable(host *netns.NS) error {
+	if !r.tableMissing(host) {
+		return nil
+	}
+	_, err := createTable(host, r)
+	return err
 }
 
 func (st *state) connectNAT(ctx context.Context, host, ns *netns.NS, r *record, o *Options) (*keeper, error) {

@@ -10,6 +10,10 @@ import (
 // Leftover is a connection whose journal outlived it: its namespace is
 // gone (or is another namespace of the same name now), or the process that
 // held a temporary connection died.
+//
+// It is also a lasting connection whose table is gone (an orphaned
+// persist table does not survive "nft flush ruleset", which a firewall
+// reload runs): then Fix makes the table again instead.
 type Leftover struct {
 	Name string `json:"name"`
 	// Path is the journal.
@@ -17,14 +21,24 @@ type Leftover struct {
 	HostIf string `json:"host_if,omitempty"`
 	Table  string `json:"table,omitempty"`
 	Reason string `json:"reason"`
+	// Repair: the connection is alive but its table is gone; Fix makes
+	// it again.
+	Repair bool `json:"repair,omitempty"`
 }
 
 func (l Leftover) String() string {
-	return fmt.Sprintf("uplink %q: %s; journal lists %s", l.Name, l.Reason, l.What())
+	return fmt.Sprintf("uplink %q: %s; %s", l.Name, l.Reason, l.What())
 }
 
-// What says what the journal lists, to be undone.
+// What says what Fix does about it.
 func (l Leftover) What() string {
+	if l.Repair {
+		return "fix makes the table again"
+	}
+	return "journal lists " + l.what()
+}
+
+func (l Leftover) what() string {
 	if l.HostIf == "" {
 		return "a pasta process"
 	}
@@ -51,6 +65,9 @@ func Leftovers(o *Options) ([]Leftover, error) {
 		}
 		if why := r.stale(); why != "" {
 			out = append(out, Leftover{Name: r.Name, Path: r.path, HostIf: r.HostIf, Table: r.Table, Reason: why})
+		} else if r.Done && r.tableMissing(host) {
+			out = append(out, Leftover{Name: r.Name, Path: r.path, HostIf: r.HostIf, Table: r.Table, Repair: true,
+				Reason: fmt.Sprintf("table inet %s is gone (flushed by a firewall reload?)", r.Table)})
 		}
 	}
 	return out, nil
@@ -93,7 +110,13 @@ func (l Leftover) Fix(ctx context.Context, o *Options) error {
 	if err != nil {
 		return nil // gone meanwhile
 	}
-	if r.HostInode != host.Inode() || r.stale() == "" {
+	if r.HostInode != host.Inode() {
+		return nil
+	}
+	if r.stale() == "" {
+		if err := r.repairTable(host); err != nil {
+			return fail(err)
+		}
 		return nil
 	}
 	if err := st.undo(ctx, host, r); err != nil {

@@ -226,6 +226,24 @@ func destroyTable(host *netns.NS, name string) error {
 	return nil
 }
 
+// tableExists reports whether inet NAME exists in host.
+func tableExists(host *netns.NS, name string) (bool, error) {
+	c, err := nftables.New(nftables.WithNetNSFd(host.Fd()))
+	if err != nil {
+		return false, err
+	}
+	ts, err := c.ListTablesOfFamily(nftables.TableFamilyINet)
+	if err != nil {
+		return false, err
+	}
+	for _, t := range ts {
+		if t.Name == name {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // forwardDrop is a base chain on the forward hook that drops by policy.
 type forwardDrop struct {
 	family nftables.TableFamily

@@ -84,10 +84,19 @@ func (w *world) serve(t testing.TB, ns *netns.NS, addr string) {
 }
 
 // dial connects from ns to addr and returns what the server said.
-func dial(ns *netns.NS, addr string) (string, error) {
+func dial(ns *netns.NS, addr string) (string, error) { return dialWithin(ns, addr, 3*time.Second) }
+
+// unreachable reports whether a connection from ns to addr fails: it
+// gives up sooner than dial, since here failing is the expected outcome.
+func unreachable(ns *netns.NS, addr string) bool {
+	_, err := dialWithin(ns, addr, 300*time.Millisecond)
+	return err != nil
+}
+
+func dialWithin(ns *netns.NS, addr string, timeout time.Duration) (string, error) {
 	var c net.Conn
 	err := ns.Do(func() (err error) {
-		c, err = net.DialTimeout("tcp", addr, 3*time.Second)
+		c, err = net.DialTimeout("tcp", addr, timeout)
 		return err
 	})
 	if err != nil {
@@ -168,7 +177,7 @@ func connect(t *testing.T, ns *netns.NS, o *uplink.Options) *uplink.Uplink {
 // host's address; disconnect leaves the host exactly as it was.
 func TestMasquerade(t *testing.T) {
 	w := newWorld(t)
-	if _, err := dial(w.ns, serverTCP); err == nil {
+	if !unreachable(w.ns, serverTCP) {
 		t.Fatal("server reachable before connect")
 	}
 	before := w.snapshot(t)
@@ -207,7 +216,7 @@ func TestMasquerade(t *testing.T) {
 	if err := uplink.Disconnect(context.Background(), w.nsN, w.opts()); err != nil {
 		t.Errorf("second Disconnect: %v", err)
 	}
-	if _, err := dial(w.ns, serverTCP); err == nil {
+	if !unreachable(w.ns, serverTCP) {
 		t.Error("server still reachable after disconnect")
 	}
 }
@@ -239,7 +248,7 @@ func TestPublish(t *testing.T) {
 	w.serve(t, w.ns, ":81")
 	nsAddr := u.NSAddr.Addr().String()
 	nstest.MustIP(t, "-n", w.wanName, "route", "add", u.NSAddr.Masked().String(), "via", hostWAN)
-	if _, err := dial(w.wan, nsAddr+":81"); err == nil {
+	if !unreachable(w.wan, nsAddr+":81") {
 		t.Error("an unpublished port of the namespace is reachable from outside")
 	}
 	nstest.MustIP(t, "-n", w.wanName, "route", "del", u.NSAddr.Masked().String(), "via", hostWAN)
@@ -745,5 +754,38 @@ func TestConnectAfterCrash(t *testing.T) {
 	connect(t, w.ns, w.opts())
 	if peer, err := dial(w.ns, serverTCP); err != nil || peer != hostWAN {
 		t.Errorf("dial after reconnect: %q, %v", peer, err)
+	}
+}
+
+// TestFlushRulesetRepair: "nft flush ruleset" (a firewall reload) removes
+// a lasting connection's orphaned table; doctor reports it, and Fix, or
+// connecting again, makes it again.
+func TestFlushRulesetRepair(t *testing.T) {
+	w := newWorld(t)
+	nstest.NeedTool(t, "nft", "nftables")
+	u := connect(t, w.ns, w.opts())
+	for _, how := range []string{"fix", "connect"} {
+		in(t, w.hostName, "nft", "flush", "ruleset")
+		if !unreachable(w.ns, serverTCP) {
+			t.Fatal("still masqueraded after nft flush ruleset: the test proves nothing")
+		}
+		ls, err := uplink.Leftovers(w.opts())
+		if err != nil || len(ls) != 1 || !ls[0].Repair {
+			t.Fatalf("Leftovers = %+v, %v", ls, err)
+		}
+		if how == "fix" {
+			err = ls[0].Fix(context.Background(), w.opts())
+		} else {
+			var u2 *uplink.Uplink
+			if u2, err = uplink.Connect(context.Background(), w.ns, w.opts()); err == nil && u2.String() != u.String() {
+				t.Errorf("connect again: %v, want %v", u2, u)
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if peer, err := dial(w.ns, serverTCP); err != nil || peer != hostWAN {
+			t.Errorf("after %s: %q, %v", how, peer, err)
+		}
 	}
 }

@@ -210,13 +210,16 @@ func (c *cmd) doctorUplinks(fix bool) (rows [][4]string, left int) {
 		return [][4]string{{uplink.DefaultStateDir, "uplink", err.Error(), "left alone: cannot read the journals"}}, 1
 	}
 	for _, l := range ls {
-		action := "would undo it (--fix)"
+		action, done := "would undo it (--fix)", "undone"
+		if l.Repair {
+			action, done = "would make the table again (--fix)", "table made again"
+		}
 		if fix {
 			if err := l.Fix(context.Background(), nil); err != nil {
 				action = "failed: " + err.Error()
 				left++
 			} else {
-				action = "undone"
+				action = done
 			}
 		} else {
 			left++

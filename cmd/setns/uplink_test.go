@@ -94,6 +94,12 @@ func TestUplink(t *testing.T) {
 	if _, err := netns.Open(name); err != nil {
 		t.Errorf("--uplink without --temp must keep the namespace: %v", err)
 	}
+	// pasta copies the host's address and gateway into the namespace.
+	nstest.NeedTool(t, "pasta", "passt")
+	out, err := setnsIn(host, "--uplink=pasta", "--temp", "-", "bash", "-c", fetch).Output()
+	if got := strings.TrimSpace(string(out)); err != nil || got != "198.51.100.2 198.51.100.1\n198.51.100.2" {
+		t.Errorf("--uplink=pasta: %v, output %q", err, out)
+	}
 }
 
 // TestUplinkSIGKILL: setns --uplink killed with SIGKILL leaves no NAT

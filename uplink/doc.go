@@ -39,7 +39,9 @@
 // Every host-side change is written to a journal, StateDir/HOSTIF.json,
 // before it is made: the veth, each sysctl with the value found, each
 // iptables rule, the nftables table. Disconnect undoes exactly what the
-// journal lists, in reverse order, and so does Leftover.Fix (netns doctor)
+// journal lists, in reverse order (the veth and the table last, at the
+// same time, as each waits for an RCU grace period in the kernel), and so
+// does Leftover.Fix (netns doctor)
 // for connections whose namespace is gone, whose temporary owner died, or
 // whose connect died half-way (the journal is marked done only at the
 // end). A failure half-way through Connect undoes what was done, and so
@@ -47,8 +49,9 @@
 // reference-counted across connections: the value found is restored when
 // the last connection that needed it goes. Disconnect also deletes the
 // host's conntrack entries for the connection's addresses (one dump and
-// one delete per entry over ctnetlink), so that a later connection reusing
-// the subnet does not inherit stale NAT state.
+// one delete per entry over ctnetlink, written by hand: two message shapes;
+// no dump when the host namespace's nf_conntrack_count is 0), so that a
+// later connection reusing the subnet does not inherit stale NAT state.
 //
 // # Pasta mode
 //

@@ -202,10 +202,6 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("%s %q: %v", e.Op, e.Name, e.Err) }
 func (e *Error) Unwrap() error { return e.Err }
 
-// ErrNotConnected is wrapped by Disconnect's error for a namespace with no
-// connection (Disconnect itself returns nil then; List and the CLI use it).
-var ErrNotConnected = errors.New("not connected")
-
 // CheckOptions validates o as Connect does first, for callers that want
 // to refuse bad input before opening anything.
 func CheckOptions(o *Options) error { return o.check() }

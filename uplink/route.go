@@ -120,7 +120,7 @@ func allocate(pool netip.Prefix, taken []netip.Prefix) (netip.Prefix, error) {
 			a = a.Next()
 		}
 	}
-	return netip.Prefix{}, fmt.Errorf("no free /30 left in %v", pool)
+	return netip.Prefix{}, fmt.Errorf("no free /30 in %v (routes of the host or other connections cover it); choose another with --pool or --subnet", pool)
 }
 
 // firstTwo returns the first two host addresses of an IPv4 subnet.

@@ -411,6 +411,7 @@ func TestBadInput(t *testing.T) {
 		{"subnet too small", uplink.Options{Subnet: netip.MustParsePrefix("10.9.0.0/31")}, "/30 or larger"},
 		{"host bits", uplink.Options{Subnet: netip.MustParsePrefix("10.9.0.1/30")}, "host bits"},
 		{"unknown mode", uplink.Options{Mode: "vpn"}, "unknown mode"},
+		{"pool covered by a route", uplink.Options{Pool: netip.MustParsePrefix("198.51.100.0/28")}, "no free /30 in 198.51.100.0/28"},
 		{"port 0", uplink.Options{Publish: []uplink.Publish{{HostPort: 0, Port: 80, Proto: "tcp"}}}, "port 0"},
 		{"pasta publish", uplink.Options{Mode: uplink.Pasta, Publish: []uplink.Publish{{HostPort: 8080, Port: 80, Proto: "tcp"}}}, "nat mode only"},
 	} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"os/exec"
 
 	"github.com/setns/setns/link"
@@ -50,7 +51,11 @@ func upWorld(connected bool) error {
 	if err != nil {
 		for _, n := range []string{upHost, upWAN, upNS} {
 			_ = netns.Delete(n)
-			_ = uplink.Disconnect(context.Background(), n, nil) // a stale journal
+		}
+		// Journals of a host namespace that is gone (/run is the bench's
+		// own tmpfs): everything they list went with it.
+		if err := os.RemoveAll(uplink.DefaultStateDir); err != nil {
+			return err
 		}
 		if host, err = netns.Create(upHost, nil); err != nil {
 			return err

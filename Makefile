@@ -109,13 +109,13 @@ uninstall:
 # (about 10 s).
 bench: all
 	@[ "$$(id -u)" = 0 ] || { echo "make bench needs root: sudo make bench"; exit 1; }
-	$(GO) test -run '^$$' -bench . -benchmem ./netns/
+	$(GO) test -run '^$$' -bench . -benchmem ./netns/ ./uplink/
 	$(GO) test -run '^$$' -bench . -benchtime 1000x ./netnstest/
 	$(GO) run ./bench -setns $(BUILD)/setns -netns $(BUILD)/netns
 
 bench-smoke: all
 	@[ "$$(id -u)" = 0 ] || { echo "make bench-smoke needs root: sudo make bench-smoke"; exit 1; }
-	$(GO) test -run '^$$' -bench . -benchtime 200ms ./netns/
+	$(GO) test -run '^$$' -bench . -benchtime 200ms ./netns/ ./uplink/
 	$(GO) test -run '^$$' -bench . -benchtime 100x ./netnstest/
 	$(GO) run ./bench -smoke -setns $(BUILD)/setns -netns $(BUILD)/netns
 

@@ -70,7 +70,7 @@ const goPath = "SETNS_NO_FASTPATH=1"
 
 // comparisons is the table, in the order it is run and printed.
 func comparisons(c *config) []comparison {
-	return []comparison{
+	return append([]comparison{
 		enter(c, "enter-1", 1),
 		enter(c, "enter-go-1", 1, goPath),
 		bare(c, "bare"),
@@ -96,7 +96,7 @@ func comparisons(c *config) []comparison {
 			ours:   side{prep: at(c.mass), steps: run1(c.netns, "-all", "delete")},
 			theirs: side{prep: at(c.mass), steps: run1("ip", "-all", "netns", "delete")},
 		},
-	}
+	}, uplinkComparisons(c)...)
 }
 
 // enter is setns NAME true against ip netns exec with n namespaces

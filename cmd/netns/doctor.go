@@ -42,6 +42,8 @@ func (c *cmd) doctor(args []string) result {
 		}
 		left++
 	}
+	uplinks, uplinksLeft := c.doctorUplinks(fix) // uplink leftovers (connect.go)
+	left += uplinksLeft
 	if asJSON {
 		j := c.jsonWriter()
 		j.startArray()
@@ -53,10 +55,21 @@ func (c *cmd) doctor(args []string) result {
 			j.stringField("action", actions[i])
 			j.endObject()
 		}
+		for _, u := range uplinks {
+			j.startObject()
+			j.stringField("path", u[0])
+			j.stringField("kind", u[1])
+			j.stringField("detail", u[2])
+			j.stringField("action", u[3])
+			j.endObject()
+		}
 		j.endArray()
 	} else {
 		for i, f := range findings {
 			fmt.Fprintf(c.out, "%s: %s: %s: %s\n", f.Path, f.Kind, f.Detail, actions[i])
+		}
+		for _, u := range uplinks {
+			fmt.Fprintf(c.out, "%s: %s: %s: %s\n", u[0], u[1], u[2], u[3])
 		}
 	}
 	if left > 0 {

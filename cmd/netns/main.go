@@ -18,6 +18,10 @@
 //	netns [OPTIONS] link add NS1:IF1 NS2:IF2 [--addr CIDR [--addr CIDR]]
 //	netns [OPTIONS] link del NS:IF
 //	netns [OPTIONS] link list [NS] [-j]
+//	netns [OPTIONS] connect NAME [--subnet CIDR] [--pool CIDR] [--ipv6]
+//	                [--publish [HOSTIP:]HOSTPORT:PORT[/udp]]... [--mode nat|pasta]
+//	netns [OPTIONS] disconnect NAME|--all
+//	netns [OPTIONS] connections [-j]
 //	netns help
 //	NETNSID := auto | POSITIVE-INT
 //
@@ -47,6 +51,27 @@
 // must exist. link is matched only in full, so no abbreviation ip knows
 // changes meaning.
 //
+// connect, disconnect and connections, not in ip, give a namespace the
+// internet through the namespace netns runs in (package uplink). connect
+// makes a veth pair (the host end "sn" and ten characters of a hash of
+// NAME, at most 15 bytes whatever NAME's length; "uplink0" inside), takes
+// a free /30 from the pool that overlaps none of the host's routes, adds
+// the addresses, the default route inside and lo up, switches on IPv4
+// forwarding on the host end and the host's default-route interfaces only
+// (never net.ipv4.ip_forward), and masquerades in an nftables table of
+// its own, "inet setns-NAME"; a FORWARD policy DROP of iptables (Docker,
+// ufw; nft or legacy flavour) gets two accepts tagged "setns:NAME", in
+// DOCKER-USER when it exists; a drop in any other table is refused, naming
+// table and chain. Every change is journalled in /run/setns/uplink before
+// it is made; disconnect undoes exactly the journal (the veth, the table,
+// the iptables rules, the sysctls, restored to the values found once no
+// other connection needs them, and the conntrack entries of the
+// addresses); delete disconnects a connected namespace first, and doctor
+// --fix undoes the journals of namespaces that are gone. DNS inside works
+// as under setns NAME, which points a resolver-stub resolv.conf at the
+// real servers. connect on a connected NAME prints the same line and
+// changes nothing. They are matched only in full.
+//
 // Deliberate differences from ip: monitor reports a name only once it is
 // a usable namespace, and flushes each line; -all delete goes on past a
 // failure and then exits 1; add brings the loopback device up; exec and
@@ -57,7 +82,7 @@
 // # Options
 //
 //	-all              delete, exec: act on every namespace
-//	-j, -json         JSON output (list, list-id, doctor, link list)
+//	-j, -json         JSON output (list, list-id, doctor, link list, connections)
 //	-p, -pretty       indent the JSON
 //	-b, -batch FILE   run "netns VERB ..." lines from FILE ("-": stdin)
 //	-force            in a batch, go on after a failed line
@@ -84,10 +109,25 @@
 //
 //	--addr CIDR       add CIDR to the first end; a second --addr, to the second
 //
+// # Connect options
+//
+// NAME's uplink to the namespace netns runs in, and on to whatever it
+// reaches; one line printed, e.g.
+// "blue 10.251.0.2/30 via 10.251.0.1 (nat, out eth0)".
+//
+//	--subnet CIDR     use CIDR (IPv4, /30 or larger), not a free /30 of the pool
+//	--pool CIDR       take the /30 from CIDR (default 10.251.0.0/16)
+//	--ipv6            also a ULA /64, masqueraded (needs Linux 6.17)
+//	--publish SPEC    forward [HOSTIP:]HOSTPORT of the host to PORT in NAME,
+//	                  TCP or /udp (repeatable)
+//	--mode MODE       nat (default: veth, forwarding, masquerade) or pasta
+//	                  (pasta's user-space stack; nothing changes on the host)
+//
 // # Doctor options
 //
 //	--fix             remove placeholders, junk, bad symlinks and empty
-//	                  directories, unstack mounts; never a live namespace
+//	                  directories, unstack mounts; never a live namespace;
+//	                  and uplink leftovers whose namespace is gone
 //	-j                print the findings as JSON
 //
 // # Exit status
@@ -97,7 +137,9 @@
 // kernel refuses set or list-id nsid; 255 for an invalid name, an unknown
 // verb or option, help, a bad value, a failed -n, or an exec that could
 // not enter its namespace, or a link command with an invalid endpoint,
-// interface name or address (a link command that fails gives 1). exec gives COMMAND's status, or 1 if COMMAND
+// interface name or address (a link command that fails gives 1), or a
+// connect with a bad option or value (a refused or failed connect or
+// disconnect gives 1). exec gives COMMAND's status, or 1 if COMMAND
 // cannot be executed. -all exec gives 0, or 1 if a command is killed by a
 // signal. Unlike ip, -all delete goes on after a failure and then gives 1.
 package main

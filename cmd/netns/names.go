@@ -85,6 +85,7 @@ func (c *cmd) delete(args []string) result {
 	if len(args) < 1 {
 		return c.fail(1, "delete: no namespace name given")
 	}
+	c.disconnectFirst(args[0])
 	if err := netns.Delete(args[0]); err != nil {
 		return c.fail(1, "%v", err)
 	}
@@ -101,6 +102,7 @@ func (c *cmd) deleteAll() result {
 	}
 	r := ok
 	for _, n := range names {
+		c.disconnectFirst(n)
 		if err := netns.Delete(n); err != nil {
 			r = c.fail(1, "%v", err)
 		}

@@ -26,6 +26,10 @@ const usage = `Usage:	netns [OPTIONS] [list]
 	netns [OPTIONS] link add NS1:IF1 NS2:IF2 [--addr CIDR [--addr CIDR]]
 	netns [OPTIONS] link del NS:IF
 	netns [OPTIONS] link list [NS] [-j]
+	netns [OPTIONS] connect NAME [--subnet CIDR] [--pool CIDR] [--ipv6]
+	                [--publish [HOSTIP:]HOSTPORT:PORT[/udp]]... [--mode nat|pasta]
+	netns [OPTIONS] disconnect NAME|--all
+	netns [OPTIONS] connections [-j]
 	netns help
 NETNSID := auto | POSITIVE-INT
 
@@ -34,7 +38,7 @@ Manage named network namespaces (/run/netns/NAME) verb for verb like
 
 Options:
   -all              delete, exec: act on every namespace
-  -j, -json         JSON output (list, list-id, doctor, link list)
+  -j, -json         JSON output (list, list-id, doctor, link list, connections)
   -p, -pretty       indent the JSON
   -b, -batch FILE   run "netns VERB ..." lines from FILE ("-": stdin)
   -force            in a batch, go on after a failed line
@@ -51,9 +55,21 @@ Exec options (none: exactly "ip netns exec"):
 Link options (link is not in ip; NS "." is the namespace netns runs in):
   --addr CIDR       add CIDR to the first end; a second --addr, to the second
 
+Connect options (NAME's uplink to the namespace netns runs in, and on
+to whatever it reaches; one line printed, e.g.
+"blue 10.251.0.2/30 via 10.251.0.1 (nat, out eth0)"):
+  --subnet CIDR     use CIDR (IPv4, /30 or larger), not a free /30 of the pool
+  --pool CIDR       take the /30 from CIDR (default 10.251.0.0/16)
+  --ipv6            also a ULA /64, masqueraded (needs Linux 6.17)
+  --publish SPEC    forward [HOSTIP:]HOSTPORT of the host to PORT in NAME,
+                    TCP or /udp (repeatable)
+  --mode MODE       nat (default: veth, forwarding, masquerade) or pasta
+                    (pasta's user-space stack; nothing changes on the host)
+
 Doctor options:
   --fix             remove placeholders, junk, bad symlinks and empty
-                    directories, unstack mounts; never a live namespace
+                    directories, unstack mounts; never a live namespace;
+                    and uplink leftovers whose namespace is gone
   -j                print the findings as JSON
 `
 
@@ -162,10 +178,14 @@ var verbs = []struct {
 	// "link" only in full: "l" and "li" stay list, and "lin", unknown to
 	// ip, stays unknown here.
 	{[]string{"link"}, false, (*cmd).link},
+	// The uplink verbs, only in full too ("c" and "con" mean nothing to ip).
+	{[]string{"connect"}, false, (*cmd).connect},
+	{[]string{"disconnect"}, false, (*cmd).disconnect},
+	{[]string{"connections"}, false, (*cmd).connections},
 }
 
 // exactVerbs are verbs matched only when spelt out in full.
-var exactVerbs = map[string]bool{"link": true}
+var exactVerbs = map[string]bool{"link": true, "connect": true, "disconnect": true, "connections": true}
 
 // lookupVerb returns the index in verbs of the verb word selects, or -1.
 func lookupVerb(word string) int {

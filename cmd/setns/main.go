@@ -19,7 +19,13 @@
 // entry of /etc/netns/NAME bound over /etc. A NAME containing "/" is a
 // namespace file; it is opened, never created. With --temp, setns runs
 // COMMAND as its child in a namespace it creates, and deletes the
-// namespace when COMMAND exits.
+// namespace when COMMAND exits. With --uplink, setns connects NAME to the
+// internet as "netns connect" does (package uplink) and runs COMMAND as
+// its child, which finds NAME's address in $NETNS_IP and the host end's
+// in $NETNS_HOST_IP; when COMMAND exits, setns disconnects. The NAT table
+// is owned by setns's netlink socket, so if setns is killed, even with
+// SIGKILL, the kernel deletes it at once, and "netns doctor --fix" takes
+// back the rest. --uplink --temp is a throwaway namespace with internet.
 //
 // # Options
 //
@@ -36,12 +42,18 @@
 //	--sysctl KEY=VALUE   set a net.* sysctl inside before COMMAND runs (repeatable)
 //	--temp               create NAME (or, for "-" or none, a fresh name), run
 //	                     COMMAND as a child, delete the namespace when it exits
+//	--uplink[=MODE]      connect NAME to the internet (as "netns connect", MODE
+//	                     nat or pasta) while COMMAND runs, as its parent;
+//	                     COMMAND finds the addresses in $NETNS_IP and
+//	                     $NETNS_HOST_IP
+//	--publish SPEC       with --uplink, forward [HOSTIP:]HOSTPORT of the host to
+//	                     PORT in NAME, TCP or /udp (repeatable)
 //	-h, --help           print this help and exit
 //
 // # Exit status
 //
 // COMMAND's own status once it runs (128+N if it dies from signal N under
-// --temp or on a relayed terminal); 1 if setns itself fails (usage, bad
+// --temp or --uplink or on a relayed terminal); 1 if setns itself fails (usage, bad
 // name, no such namespace, permission, started setuid or with file
 // capabilities); 126 if COMMAND was found but could not be executed; 127
 // if COMMAND was not found.

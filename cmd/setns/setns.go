@@ -15,6 +15,7 @@ import (
 
 	"github.com/setns/setns/internal/runas"
 	"github.com/setns/setns/netns"
+	"github.com/setns/setns/uplink"
 )
 
 const usage = `Usage: setns [OPTIONS] NAME|PATH [COMMAND [ARG]...]
@@ -40,9 +41,16 @@ Options:
   --sysctl KEY=VALUE   set a net.* sysctl inside before COMMAND runs (repeatable)
   --temp               create NAME (or, for "-" or none, a fresh name), run
                        COMMAND as a child, delete the namespace when it exits
+  --uplink[=MODE]      connect NAME to the internet (as "netns connect", MODE
+                       nat or pasta) while COMMAND runs, as its parent;
+                       COMMAND finds the addresses in $NETNS_IP and
+                       $NETNS_HOST_IP
+  --publish SPEC       with --uplink, forward [HOSTIP:]HOSTPORT of the host to
+                       PORT in NAME, TCP or /udp (repeatable)
   -h, --help           print this help and exit
 
-Exit status: COMMAND's own (128+N if it dies from signal N under --temp);
+Exit status: COMMAND's own (128+N if it dies from signal N under --temp
+or --uplink);
 1 if setns fails; 126 if COMMAND cannot be executed; 127 if COMMAND is not
 found.
 `
@@ -60,7 +68,9 @@ type options struct {
 	dns      []string // --dns
 	sysctls  []sysctl // --sysctl
 	temp     bool
-	argv     []string // COMMAND and its arguments; never empty
+	uplink   uplink.Mode      // --uplink[=MODE]; "" without
+	publish  []uplink.Publish // --publish
+	argv     []string         // COMMAND and its arguments; never empty
 }
 
 type sysctl struct{ key, value string }
@@ -124,6 +134,14 @@ func parse(args []string, getenv func(string) string) (*options, error) {
 	fl.Var(valueFlag{&preserve}, "preserve-fds", "")
 	fl.BoolVar(&o.noLo, "no-lo", false, "")
 	fl.BoolVar(&o.temp, "temp", false, "")
+	fl.Var(uplinkFlag{&o.uplink}, "uplink", "")
+	fl.Var(listFlag{func(v string) error {
+		p, err := uplink.ParsePublish(v)
+		if err == nil {
+			o.publish = append(o.publish, p)
+		}
+		return err
+	}}, "publish", "")
 	fl.Var(listFlag{func(v string) error {
 		if v == "" {
 			return errEmpty
@@ -177,6 +195,9 @@ func parse(args []string, getenv func(string) string) (*options, error) {
 	}
 	rest, err := o.positional(fl.Args())
 	if err != nil {
+		return nil, err
+	}
+	if err := o.checkUplink(); err != nil {
 		return nil, err
 	}
 	o.argv = rest
@@ -271,6 +292,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if err := applySysctls(ns, o.sysctls); err != nil {
 		return undo(err)
+	}
+	if o.uplink != "" {
+		code, err := runUplinked(o, ns, prog, env, execOpts, stdin, stdout, stderr)
+		if err != nil {
+			return undo(err)
+		}
+		return code
 	}
 	if usePTY(execOpts, stdin, stdout, stderr) {
 		// The command must not get root's terminal: setns stays, as its

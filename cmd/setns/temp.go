@@ -51,6 +51,11 @@ func runTemp(o *options, prog string, env []string, createOpts *netns.CreateOpti
 	if err := applySysctls(ns, o.sysctls); err != nil {
 		return fail(stderr, err)
 	}
+	env, disconnect, err := connectUplink(o, ns, env) // --uplink
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer disconnect(stderr) // before the namespace goes
 	cmd := &exec.Cmd{Path: prog, Args: o.argv, Env: withName(env, name),
 		Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	code, err = runChild(ns, cmd, execOpts, sigs, stderr)

@@ -28,7 +28,7 @@ func completionCases(name string) []completionCase {
 		{words: []string{"setns", "--user", "roo"}, want: []string{"root"}, exact: true},
 		{words: []string{"setns", name, "tru"}, want: []string{"true"}},
 		{words: []string{"setns", "--path", "/proc/self/ns/ne"}, want: []string{"/proc/self/ns/net"}, exact: true},
-		{words: []string{"netns", "d"}, want: []string{"delete", "doctor"}, exact: true},
+		{words: []string{"netns", "d"}, want: []string{"delete", "disconnect", "doctor"}, exact: true},
 		{words: []string{"netns", "-n", prefix}, want: []string{name}},
 		{words: []string{"netns", "del", prefix}, want: []string{name}},
 		{words: []string{"netns", "-j", "pids", prefix}, want: []string{name}},
@@ -37,6 +37,10 @@ func completionCases(name string) []completionCase {
 		{words: []string{"netns", "exec", name, "tru"}, want: []string{"true"}},
 		{words: []string{"netns", "set", name, "au"}, want: []string{"auto"}, exact: true},
 		{words: []string{"netns", "-all", "delete", prefix}, exact: true},
+		{words: []string{"netns", "connect", prefix}, want: []string{name}},
+		{words: []string{"netns", "connect", name, "--mode", ""}, want: []string{"nat", "pasta"}, exact: true},
+		{words: []string{"netns", "connecti"}, want: []string{"connections"}, exact: true},
+		{words: []string{"netns", "disconnect", prefix}, want: []string{name}},
 	}
 }
 
@@ -129,6 +133,9 @@ func TestCompletionOptions(t *testing.T) {
 		{[]string{"netns", "doctor", "-"}},
 		{[]string{"netns", "link", "add", "-"}},
 		{[]string{"netns", "link", "list", "-"}},
+		{[]string{"netns", "connect", "x", "-"}},
+		{[]string{"netns", "disconnect", "-"}},
+		{[]string{"netns", "connections", "-"}},
 	} {
 		name := c.words[0]
 		out, err := exec.Command(filepath.Join(build, name), "-h").Output()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/setns/setns/netns"
@@ -112,7 +113,7 @@ func (p *Plan) Execute(ctx context.Context, o *Options) (*Result, error) {
 		if len(w.delLinks)+len(w.delAddrs)+len(w.delRoutes) > 0 {
 			deletes = append(deletes, w)
 		}
-		if w.create || w.mark || len(w.sysctls) > 0 || w.bridge || len(w.late)+len(w.sets)+len(w.addAddrs)+len(w.routes) > 0 {
+		if w.create || w.mark || len(w.sysctls) > 0 || w.bridge || len(w.late)+len(w.sets)+len(w.addAddrs)+len(w.routes)+len(w.delAddrs) > 0 {
 			config = append(config, w)
 		}
 	}
@@ -205,6 +206,9 @@ func (p *Plan) Execute(ctx context.Context, o *Options) (*Result, error) {
 	j.Source = string(l.source)
 	if err := j.write(); err != nil {
 		return fail(fmt.Errorf("write journal: %w", err))
+	}
+	if len(p.extra) > 0 {
+		res = newResult(l, append(slices.Clip(p.Steps), p.extra...))
 	}
 	return res, nil
 }
@@ -353,7 +357,7 @@ func (p *Plan) createLinks(ctx context.Context, pr *progress) error {
 // configure brings a node's link ends up (into br0 on a bridge node),
 // writes per-interface sysctls, adds addresses, then routes.
 func (p *Plan) configure(ctx context.Context, w *nodeWork) error {
-	if len(w.late)+len(w.sets)+len(w.addAddrs)+len(w.routes) == 0 {
+	if len(w.late)+len(w.sets)+len(w.addAddrs)+len(w.routes)+len(w.delAddrs) == 0 {
 		return nil
 	}
 	what := func(err error, op string) error { return fmt.Errorf("node %s: %s: %w", w.node.Name, op, err) }
@@ -404,6 +408,34 @@ func (p *Plan) configure(ctx context.Context, w *nodeWork) error {
 		}
 		if err := s.addRoute(kr); err != nil {
 			return what(err, "add route "+r.String())
+		}
+	}
+	if len(w.delAddrs) > 0 {
+		// Deleting an interface's last address flushes the routes
+		// through it: put back those of the file that went.
+		have, err := s.routes()
+		if err != nil {
+			return what(err, "list routes")
+		}
+		names := map[int32]string{}
+		for name, ix := range index {
+			names[ix] = name
+		}
+		for _, want := range w.node.Routes {
+			found := false
+			for _, r := range have {
+				found = found || routeMatches(want, r, names)
+			}
+			if found {
+				continue
+			}
+			kr := kroute{dst: want.Dst, via: want.Via, metric: want.Metric, oif: index[want.Dev]}
+			if err := s.addRoute(kr); err != nil {
+				return what(err, "add route "+want.String())
+			}
+			p.mu.Lock()
+			p.extra = append(p.extra, Step{Op: "create", Kind: "route", Node: w.node.Name, Object: want.String(), Reason: "flushed with an address"})
+			p.mu.Unlock()
 		}
 	}
 	return nil

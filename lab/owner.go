@@ -24,9 +24,9 @@ import (
 
 func nodeMarker(lab, node string) string { return link.Marker + "lab=" + lab + " node=" + node }
 
-func linkAlias(lab string, peer Endpoint) string {
-	return link.Marker + "lab=" + lab + " peer=" + peer.String()
-}
+func linkAlias(lab string, peer Endpoint) string { return peerPrefix(lab) + peer.String() }
+
+func peerPrefix(lab string) string { return link.Marker + "lab=" + lab + " peer=" }
 
 func bridgeAlias(lab string) string { return link.Marker + "lab=" + lab + " bridge" }
 

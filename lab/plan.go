@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/setns/setns/netns"
 )
@@ -42,6 +43,9 @@ type Plan struct {
 	removed []*nodeState // namespaces the lab owns that the file no longer has
 	links   []*Link      // links to create
 	closers []*nodeState
+
+	mu    sync.Mutex
+	extra []Step // done by Execute beyond the plan: routes the kernel flushed
 }
 
 // Changes is the number of kernel objects the plan creates, changes or
@@ -448,14 +452,23 @@ func (p *Plan) diffLinks() error {
 	}
 	// Owned devices no link of the file keeps are deleted (with their
 	// peers). Those in the way of a link are among them.
+	gone := map[Endpoint]*device{}
 	for _, w := range p.work {
 		if w.create {
 			continue
 		}
-		for _, d := range w.state.devs {
+		for i := range w.state.devs {
+			d := &w.state.devs[i]
 			e := Endpoint{w.node.Name, d.name}
 			if keep[e] || d.kind != "veth" || d.group != g && !ownedAlias(l.Name, d.alias) {
 				continue
+			}
+			gone[e] = d
+			if peer, ok := strings.CutPrefix(d.alias, peerPrefix(l.Name)); ok {
+				pn, pi, _ := strings.Cut(peer, ":")
+				if pd := gone[Endpoint{pn, pi}]; pd != nil && pd.peer == d.index && d.peer == pd.index {
+					continue // goes with its peer, deleted already
+				}
 			}
 			w.delLinks = append(w.delLinks, d.index)
 			if !p.wanted(e) {

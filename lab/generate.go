@@ -20,7 +20,7 @@ func Chain(lab string, n int) string {
 	}
 	for i := 1; i <= n; i++ {
 		// Link k (between nk and nk+1) has 2(k-1) on nk, 2(k-1)+1 on nk+1.
-		via := addr(2*(i-2)) // previous node's end of link i-1
+		via := addr(2 * (i - 2)) // previous node's end of link i-1
 		if i == 1 {
 			via = addr(1)
 		}

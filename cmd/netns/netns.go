@@ -162,10 +162,12 @@ var verbs = []struct {
 	// "link" only in full: "l" and "li" stay list, and "lin", unknown to
 	// ip, stays unknown here.
 	{[]string{"link"}, false, (*cmd).link},
+	// "lab" only in full too: "l" and "la" are not lab.
+	{[]string{"lab"}, false, (*cmd).lab},
 }
 
 // exactVerbs are verbs matched only when spelt out in full.
-var exactVerbs = map[string]bool{"link": true}
+var exactVerbs = map[string]bool{"link": true, "lab": true}
 
 // lookupVerb returns the index in verbs of the verb word selects, or -1.
 func lookupVerb(word string) int {

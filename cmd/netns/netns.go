@@ -26,6 +26,10 @@ const usage = `Usage:	netns [OPTIONS] [list]
 	netns [OPTIONS] link add NS1:IF1 NS2:IF2 [--addr CIDR [--addr CIDR]]
 	netns [OPTIONS] link del NS:IF
 	netns [OPTIONS] link list [NS] [-j]
+	netns [OPTIONS] lab apply FILE [--dry-run] [-j]
+	netns [OPTIONS] lab destroy FILE|LAB [-j]
+	netns [OPTIONS] lab status [FILE|LAB] [-j]
+	netns [OPTIONS] lab graph FILE|LAB [--mermaid]
 	netns help
 NETNSID := auto | POSITIVE-INT
 
@@ -34,7 +38,7 @@ Manage named network namespaces (/run/netns/NAME) verb for verb like
 
 Options:
   -all              delete, exec: act on every namespace
-  -j, -json         JSON output (list, list-id, doctor, link list)
+  -j, -json         JSON output (list, list-id, doctor, link list, lab)
   -p, -pretty       indent the JSON
   -b, -batch FILE   run "netns VERB ..." lines from FILE ("-": stdin)
   -force            in a batch, go on after a failed line
@@ -50,6 +54,10 @@ Exec options (none: exactly "ip netns exec"):
 
 Link options (link is not in ip; NS "." is the namespace netns runs in):
   --addr CIDR       add CIDR to the first end; a second --addr, to the second
+
+Lab options (lab is not in ip; FILE is YAML or JSON, see netns(8)):
+  --dry-run         apply: print the plan and change nothing
+  --mermaid         graph: print Mermaid instead of Graphviz DOT
 
 Doctor options:
   --fix             remove placeholders, junk, bad symlinks and empty

@@ -37,6 +37,9 @@ func completionCases(name string) []completionCase {
 		{words: []string{"netns", "exec", name, "tru"}, want: []string{"true"}},
 		{words: []string{"netns", "set", name, "au"}, want: []string{"auto"}, exact: true},
 		{words: []string{"netns", "-all", "delete", prefix}, exact: true},
+		{words: []string{"netns", "lab", "st"}, want: []string{"status"}, exact: true},
+		{words: []string{"netns", "lab", "apply", "--d"}, want: []string{"--dry-run"}, exact: true},
+		{words: []string{"netns", "lab", "graph", "--m"}, want: []string{"--mermaid"}, exact: true},
 	}
 }
 
@@ -129,6 +132,10 @@ func TestCompletionOptions(t *testing.T) {
 		{[]string{"netns", "doctor", "-"}},
 		{[]string{"netns", "link", "add", "-"}},
 		{[]string{"netns", "link", "list", "-"}},
+		{[]string{"netns", "lab", "apply", "-"}},
+		{[]string{"netns", "lab", "destroy", "-"}},
+		{[]string{"netns", "lab", "status", "-"}},
+		{[]string{"netns", "lab", "graph", "-"}},
 	} {
 		name := c.words[0]
 		out, err := exec.Command(filepath.Join(build, name), "-h").Output()

@@ -269,14 +269,6 @@ func (p *Plan) prepare(ctx context.Context, w *nodeWork) error {
 		return nil
 	}
 	what := func(err error, op string) error { return fmt.Errorf("node %s: %s: %w", w.node.Name, op, err) }
-	if len(w.sysctls) > 0 {
-		if err := writeSysctls(w.ns(), w.sysctls); err != nil {
-			return what(err, "sysctl")
-		}
-	}
-	if !w.mark && !w.bridge {
-		return nil
-	}
 	s, err := dial(ctx, w.ns())
 	if err != nil {
 		return what(err, "open netlink")
@@ -286,6 +278,31 @@ func (p *Plan) prepare(ctx context.Context, w *nodeWork) error {
 		m := nodeMarker(l.Name, w.node.Name)
 		if err := s.setLink(loopbackIndex, linkSet{alias: &m, up: true}); err != nil {
 			return what(err, "mark lo")
+		}
+	}
+	kv := w.sysctls
+	if w.create && len(kv) > 0 {
+		// A new namespace copies some values (IPv4's from the host) and
+		// has kernel defaults for others: write those that differ,
+		// reading them over netlink where it can (cheap), else all.
+		keys := make([]string, len(kv))
+		for i, x := range kv {
+			keys[i] = x[0]
+		}
+		have := map[string]string{}
+		if _, err := s.readNetconf(keys, nil, have); err != nil {
+			return what(err, "read netconf")
+		}
+		kv = nil
+		for _, x := range w.sysctls {
+			if v, ok := have[x[0]]; !ok || v != normalize(x[1]) {
+				kv = append(kv, x)
+			}
+		}
+	}
+	if len(kv) > 0 {
+		if err := writeSysctls(w.ns(), kv); err != nil {
+			return what(err, "sysctl")
 		}
 	}
 	if w.bridge {

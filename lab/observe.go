@@ -83,6 +83,13 @@ func (st *nodeState) read(ctx context.Context, keys []string) error {
 	}
 	if len(keys) > 0 {
 		st.sysctls = make(map[string]string, len(keys))
+		index := make(map[string]int32, len(st.devs))
+		for _, d := range st.devs {
+			index[d.name] = d.index
+		}
+		if keys, err = s.readNetconf(keys, index, st.sysctls); err != nil || len(keys) == 0 {
+			return err
+		}
 		err = st.ns.Do(func() error {
 			for _, k := range keys {
 				b, err := os.ReadFile(sysctlFile(k))

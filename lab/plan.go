@@ -44,6 +44,9 @@ type Plan struct {
 	links   []*Link      // links to create
 	closers []*nodeState
 
+	ifs   map[string]map[string]bool // node: its interfaces but lo
+	ends  map[Endpoint]bool          // every link end of the file
+	made  map[string][]string        // node: its ends of links to create
 	mu    sync.Mutex
 	extra []Step // done by Execute beyond the plan: routes the kernel flushed
 }
@@ -107,10 +110,22 @@ func (w *nodeWork) ns() *netns.NS {
 // error: Apply never touches it. The plan holds the namespaces open until
 // Close.
 func MakePlan(ctx context.Context, l *Lab) (*Plan, error) {
-	if err := checkSysctls(l); err != nil {
+	p := &Plan{Lab: l, byNode: map[string]*nodeWork{}, ifs: map[string]map[string]bool{}, ends: map[Endpoint]bool{}}
+	for _, n := range l.Nodes {
+		p.ifs[n.Name] = map[string]bool{}
+		if n.Kind == KindBridge {
+			p.ifs[n.Name][Bridge] = true
+		}
+	}
+	for _, lk := range l.Links {
+		for _, e := range lk.Ends {
+			p.ifs[e.Node][e.Ifname] = true
+			p.ends[e] = true
+		}
+	}
+	if err := p.checkSysctls(); err != nil {
 		return nil, err
 	}
-	p := &Plan{Lab: l, byNode: map[string]*nodeWork{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -180,6 +195,12 @@ func MakePlan(ctx context.Context, l *Lab) (*Plan, error) {
 	if err := p.diffLinks(); err != nil {
 		return nil, err
 	}
+	p.made = map[string][]string{}
+	for _, lk := range p.links {
+		for _, e := range lk.Ends {
+			p.made[e.Node] = append(p.made[e.Node], e.Ifname)
+		}
+	}
 	for _, w := range p.work {
 		p.diffAddrsRoutes(w)
 	}
@@ -193,16 +214,11 @@ func nodeKeys(n *Node) []string {
 }
 
 // checkSysctls refuses keys this kernel does not have, before any write.
-func checkSysctls(l *Lab) error {
+func (p *Plan) checkSysctls() error {
+	l := p.Lab
 	seen := map[string]bool{}
-	ifs := l.interfaces()
 	for _, n := range l.Nodes {
-		own := map[string]bool{}
-		for e := range ifs {
-			if e.Node == n.Name && e.Ifname != "lo" {
-				own[e.Ifname] = true
-			}
-		}
+		own := p.ifs[n.Name]
 		for k := range n.Sysctls {
 			path := k
 			if i := keyIface(k, own); i != "" {
@@ -356,20 +372,7 @@ func quoteOr(v string, ok bool) string {
 }
 
 // nodeIfs are the interfaces of node other than lo: link ends and br0.
-func (p *Plan) nodeIfs(node string) map[string]bool {
-	m := map[string]bool{}
-	if n := p.Lab.nodes[node]; n != nil && n.Kind == KindBridge {
-		m[Bridge] = true
-	}
-	for _, lk := range p.Lab.Links {
-		for _, e := range lk.Ends {
-			if e.Node == node {
-				m[e.Ifname] = true
-			}
-		}
-	}
-	return m
-}
+func (p *Plan) nodeIfs(node string) map[string]bool { return p.ifs[node] }
 
 // diffLinks plans the veths: a link is kept when both ends exist, are
 // each other's peers and carry the lab's marks; an end in the way that
@@ -488,14 +491,7 @@ func describe(d *device) string {
 }
 
 // wanted reports whether e is an end of a link of the file.
-func (p *Plan) wanted(e Endpoint) bool {
-	for _, lk := range p.Lab.Links {
-		if lk.Ends[0] == e || lk.Ends[1] == e {
-			return true
-		}
-	}
-	return false
-}
+func (p *Plan) wanted(e Endpoint) bool { return p.ends[e] }
 
 func mtuOf(lk *Link) uint32 {
 	if lk.MTU == 0 {
@@ -526,12 +522,8 @@ func (p *Plan) diffAddrsRoutes(w *nodeWork) {
 			}
 		}
 		// Devices deleted in another node may take their peer here.
-		for _, lk := range p.links {
-			for _, e := range lk.Ends {
-				if e.Node == n.Name {
-					fresh[e.Ifname] = true
-				}
-			}
+		for _, i := range p.made[n.Name] {
+			fresh[i] = true
 		}
 	}
 	for _, k := range sortedKeys(n.Sysctls) {

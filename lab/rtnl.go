@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"net"
 	"net/netip"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
@@ -39,6 +41,9 @@ const (
 	iflaIfalias  = 20
 	iflaGroup    = 27
 	iflaNetNSFd  = 28
+	iflaExtMask  = 29
+
+	rtextFilterSkipStats = 1 << 3
 
 	iflaInfoKind = 1
 	iflaInfoData = 2
@@ -112,7 +117,7 @@ func (s *sock) Close() error { return s.c.Close() }
 
 // do sends one request and waits for its acknowledgement or replies.
 func (s *sock) do(typ uint16, flags netlink.HeaderFlags, data []byte) ([]netlink.Message, error) {
-	if typ != rtmGetLink && typ != rtmGetAddr && typ != rtmGetRoute {
+	if typ%4 != 2 { // not an RTM_GET* (reads are 18, 22, 26, ..., 82)
 		writes.Add(1)
 		flags |= netlink.Acknowledge
 	}
@@ -212,9 +217,14 @@ func decodeDevice(b []byte) (device, error) {
 	return d, ad.Err()
 }
 
-// links dumps every interface of the socket's namespace.
+// links dumps every interface of the socket's namespace, without their
+// statistics (RTEXT_FILTER_SKIP_STATS), which the lab never reads.
 func (s *sock) links() ([]device, error) {
-	msgs, err := s.do(rtmGetLink, netlink.Dump, ifinfo(0, 0, 0))
+	req, err := encode(ifinfo(0, 0, 0), func(ae *netlink.AttributeEncoder) { ae.Uint32(iflaExtMask, rtextFilterSkipStats) })
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := s.do(rtmGetLink, netlink.Dump, req)
 	if err != nil {
 		return nil, err
 	}
@@ -354,9 +364,12 @@ type kroute struct {
 	table  uint32
 }
 
-// routes dumps the main table's routes of protocol Proto.
+// routes dumps the main table's routes of protocol Proto; the kernel
+// filters them (the socket is strict, NETLINK_GET_STRICT_CHK).
 func (s *sock) routes() ([]kroute, error) {
-	msgs, err := s.do(rtmGetRoute, netlink.Dump, make([]byte, rtmsgLen))
+	req := make([]byte, rtmsgLen)
+	req[4], req[5] = rtTableMain, Proto
+	msgs, err := s.do(rtmGetRoute, netlink.Dump, req)
 	if err != nil {
 		return nil, err
 	}
@@ -548,4 +561,114 @@ func (s *sock) addBridge(name string, mac net.HardwareAddr, group uint32) error 
 	}
 	_, err = s.do(rtmNewLink, netlink.Create|netlink.Excl, m)
 	return err
+}
+
+// netconf: the IPv4 and IPv6 settings the kernel reports over netlink
+// (RTM_GETNETCONF), read far more cheaply than their /proc/sys files,
+// whose lookup slows down with every namespace on the machine.
+const (
+	rtmGetNetconf      = 82
+	netconfaIfindex    = 1
+	netconfaForwarding = 2
+	netconfaRpFilter   = 3
+	netconfAll         = -1 // NETCONFA_IFINDEX_ALL
+	netconfDefault     = -2 // NETCONFA_IFINDEX_DEFAULT
+)
+
+// netconfKey is where a sysctl's value is in a netconf dump.
+type netconfKey struct {
+	family uint8
+	dev    string // "all", "default" or an interface name
+	attr   uint16
+}
+
+// netconfOf returns where key is in a netconf dump, if it is there.
+func netconfOf(key string) (netconfKey, bool) {
+	if key == "net.ipv4.ip_forward" {
+		return netconfKey{afInet, "all", netconfaForwarding}, true
+	}
+	p := strings.Split(key, ".")
+	if len(p) != 5 || p[0] != "net" || p[2] != "conf" {
+		return netconfKey{}, false
+	}
+	fam := map[string]uint8{"ipv4": afInet, "ipv6": afInet6}[p[1]]
+	attr := map[string]uint16{"forwarding": netconfaForwarding, "rp_filter": netconfaRpFilter}[p[4]]
+	if fam == 0 || attr == 0 || fam == afInet6 && attr != netconfaForwarding {
+		return netconfKey{}, false
+	}
+	return netconfKey{fam, p[3], attr}, true
+}
+
+// netconf dumps family's settings: by ifindex (netconfAll, netconfDefault
+// or a device's), attribute, value.
+func (s *sock) netconf(family uint8) (map[int32]map[uint16]int32, error) {
+	req := make([]byte, 4)
+	req[0] = family
+	msgs, err := s.do(rtmGetNetconf, netlink.Dump, req)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int32]map[uint16]int32{}
+	for _, m := range msgs {
+		if len(m.Data) < 4 {
+			continue
+		}
+		ad, err := netlink.NewAttributeDecoder(m.Data[4:])
+		if err != nil {
+			return nil, err
+		}
+		vals := map[uint16]int32{}
+		var ix int32
+		for ad.Next() {
+			if ad.Type() == netconfaIfindex {
+				ix = int32(ad.Uint32())
+			} else if len(ad.Bytes()) == 4 {
+				vals[ad.Type()] = int32(ad.Uint32())
+			}
+		}
+		if err := ad.Err(); err != nil {
+			return nil, err
+		}
+		out[ix] = vals
+	}
+	return out, nil
+}
+
+// readNetconf reads the keys found in netconf dumps into into (as
+// sysctl would print them), and returns the other keys.
+func (s *sock) readNetconf(keys []string, index map[string]int32, into map[string]string) ([]string, error) {
+	var rest []string
+	dumps := map[uint8]map[int32]map[uint16]int32{}
+	for _, k := range keys {
+		nk, ok := netconfOf(k)
+		if !ok {
+			rest = append(rest, k)
+			continue
+		}
+		d, done := dumps[nk.family]
+		if !done {
+			var err error
+			if d, err = s.netconf(nk.family); err != nil {
+				return nil, err
+			}
+			dumps[nk.family] = d
+		}
+		var ix int32
+		switch nk.dev {
+		case "all":
+			ix = netconfAll
+		case "default":
+			ix = netconfDefault
+		default:
+			i, ok := index[nk.dev]
+			if !ok {
+				continue // no such device (yet): unreadable
+			}
+			ix = i
+		}
+		if v, ok := d[ix][nk.attr]; ok {
+			into[k] = strconv.Itoa(int(v))
+		}
+	}
+	return rest, nil
 }

@@ -99,17 +99,13 @@ func (l *Lab) Node(name string) *Node { return l.nodes[name] }
 // otherwise. A new namespace copies the host's IPv4 settings (forwarding,
 // rp_filter) but not its IPv6 ones, so a lab left to inherit would behave
 // differently on a router or Docker host than on a laptop: these are
-// always written.
-// IPv6 duplicate address detection is off (in "all" and "default", so
-// in every link end, which copies "default" when it is made): link-local
-// addresses are usable at once instead of tentative for a second or two.
+// always set. Apply reads a new node's values (over netlink, for keys
+// RTM_GETNETCONF reports, as these) and writes every one that differs.
 var Baseline = map[string]string{
-	"net.ipv4.ip_forward":              "0",
-	"net.ipv4.conf.all.rp_filter":      "0",
-	"net.ipv4.conf.default.rp_filter":  "0",
-	"net.ipv6.conf.all.forwarding":     "0",
-	"net.ipv6.conf.all.accept_dad":     "0",
-	"net.ipv6.conf.default.accept_dad": "0",
+	"net.ipv4.ip_forward":             "0",
+	"net.ipv4.conf.all.rp_filter":     "0",
+	"net.ipv4.conf.default.rp_filter": "0",
+	"net.ipv6.conf.all.forwarding":    "0",
 }
 
 // ParseError is a problem in a lab file, at a line: it prints as

@@ -70,7 +70,7 @@ func findOwned(ctx context.Context, lab string) ([]*nodeState, error) {
 		return nil, err
 	}
 	found := make([]*nodeState, len(names))
-	err = parallel(ctx, len(names), func(i int) error {
+	err = parallelN(ctx, readers(), len(names), func(i int) error {
 		st, err := ownedBy(ctx, names[i], lab, pending[names[i]])
 		found[i] = st
 		return err

@@ -143,7 +143,15 @@ func keyIface(key string, ifs map[string]bool) string {
 // returns the first error; it stops handing out work once one fails or
 // ctx is done.
 func parallel(ctx context.Context, n int, f func(i int) error) error {
-	workers := runtime.GOMAXPROCS(0)
+	return parallelN(ctx, runtime.GOMAXPROCS(0), n, f)
+}
+
+// readers is how many goroutines read namespaces at once: twice the
+// CPUs, as much of a read is spent waiting for the kernel's replies.
+func readers() int { return 2 * runtime.GOMAXPROCS(0) }
+
+// parallelN is parallel on workers goroutines.
+func parallelN(ctx context.Context, workers, n int, f func(i int) error) error {
 	if workers > n {
 		workers = n
 	}

@@ -3,6 +3,7 @@ package lab_test
 import (
 	"context"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ func TestPhaseTimes(t *testing.T) {
 	l, _ := lab.Parse("c.yaml", []byte(lab.Chain(name, 1000)))
 	t.Cleanup(func() { lab.Destroy(context.Background(), name, nil) })
 	start := time.Now()
+	c0 := cpu()
 	last := ""
 	p, err := lab.MakePlan(context.Background(), l)
 	if err != nil {
@@ -32,11 +34,20 @@ func TestPhaseTimes(t *testing.T) {
 		}
 	}})
 	p.Close()
-	t.Logf("apply %v %v", time.Since(start), err)
+	t.Logf("apply %v cpu %v %v", time.Since(start), cpu()-c0, err)
 	start = time.Now()
+	c0 = cpu()
 	res, err := lab.Apply(context.Background(), l, nil)
-	t.Logf("reapply %v %v %v", time.Since(start), res.Changes, err)
+	t.Logf("reapply %v cpu %v %v %v", time.Since(start), cpu()-c0, res.Changes, err)
 	start = time.Now()
+	c0 = cpu()
 	lab.Destroy(context.Background(), name, nil)
-	t.Logf("destroy %v", time.Since(start))
+	t.Logf("destroy %v cpu %v", time.Since(start), cpu()-c0)
+}
+
+// cpu is the process's user+system time so far.
+func cpu() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

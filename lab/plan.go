@@ -57,6 +57,9 @@ func (p *Plan) Changes() int { return len(p.Steps) }
 
 // Close releases the namespaces the plan holds open.
 func (p *Plan) Close() {
+	for _, w := range p.work {
+		w.closeConn()
+	}
 	for _, s := range p.closers {
 		s.close()
 	}
@@ -92,6 +95,28 @@ type nodeWork struct {
 	sets     []endSet
 	addAddrs []ifAddr
 	routes   []Route
+
+	sock *sock // open from prepare to configure
+}
+
+// conn returns the node's socket, opening it on first use; prepare and
+// configure share it.
+func (w *nodeWork) conn(ctx context.Context) (*sock, error) {
+	if w.sock == nil {
+		s, err := dial(ctx, w.ns())
+		if err != nil {
+			return nil, err
+		}
+		w.sock = s
+	}
+	return w.sock, nil
+}
+
+func (w *nodeWork) closeConn() {
+	if w.sock != nil {
+		w.sock.Close()
+		w.sock = nil
+	}
 }
 
 func (w *nodeWork) ns() *netns.NS {
@@ -141,7 +166,7 @@ func MakePlan(ctx context.Context, l *Lab) (*Plan, error) {
 	}
 	// Read every node's namespace, in parallel.
 	states := make([]*nodeState, len(l.Nodes))
-	err := parallel(ctx, len(l.Nodes), func(i int) error {
+	err := parallelN(ctx, readers(), len(l.Nodes), func(i int) error {
 		n := l.Nodes[i]
 		st, err := observe(ctx, l.Namespace(n.Name), nodeKeys(n))
 		states[i] = st
@@ -256,7 +281,7 @@ func (p *Plan) findRemoved(ctx context.Context, pending map[string]bool) error {
 		cand = append(cand, name)
 	}
 	found := make([]*nodeState, len(cand))
-	err = parallel(ctx, len(cand), func(i int) error {
+	err = parallelN(ctx, readers(), len(cand), func(i int) error {
 		st, err := ownedBy(ctx, cand[i], l.Name, pending[cand[i]])
 		found[i] = st
 		return err

@@ -504,9 +504,10 @@ type vethEnd struct {
 	mac  net.HardwareAddr
 }
 
-// addVeth creates the pair a–b with both ends born in their namespaces
-// (IFLA_NET_NS_FD on the device and on the peer), in the lab's group.
-func (s *sock) addVeth(a, b vethEnd, mtu, group uint32) error {
+// vethMsg is the RTM_NEWLINK that creates the pair a–b with both ends
+// born in their namespaces (IFLA_NET_NS_FD on the device and on the
+// peer), in the lab's group.
+func vethMsg(a, b vethEnd, mtu, group uint32) ([]byte, error) {
 	end := func(ae *netlink.AttributeEncoder, e vethEnd) {
 		ae.String(iflaIfname, e.name)
 		ae.Bytes(iflaAddress, e.mac)
@@ -518,9 +519,9 @@ func (s *sock) addVeth(a, b vethEnd, mtu, group uint32) error {
 	}
 	peer, err := encode(ifinfo(0, 0, 0), func(ae *netlink.AttributeEncoder) { end(ae, b) })
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m, err := encode(ifinfo(0, 0, 0), func(ae *netlink.AttributeEncoder) {
+	return encode(ifinfo(0, 0, 0), func(ae *netlink.AttributeEncoder) {
 		end(ae, a)
 		ae.Nested(iflaLinkinfo, func(nae *netlink.AttributeEncoder) error {
 			nae.String(iflaInfoKind, "veth")
@@ -531,11 +532,42 @@ func (s *sock) addVeth(a, b vethEnd, mtu, group uint32) error {
 			return nil
 		})
 	})
-	if err != nil {
-		return err
+}
+
+// pipeline sends msgs (RTM_NEWLINK requests that create) in one write and
+// then reads their acknowledgements, which the kernel sends in order, one
+// per request, going on past a failed one. It returns the index of the
+// first failure and its error, or -1; done is called for each success.
+func (s *sock) pipeline(msgs [][]byte, done func(i int)) (int, error) {
+	batch := make([]netlink.Message, len(msgs))
+	for i, m := range msgs {
+		batch[i] = netlink.Message{
+			Header: netlink.Header{Type: rtmNewLink, Flags: netlink.Request | netlink.Acknowledge | netlink.Create | netlink.Excl},
+			Data:   m,
+		}
 	}
-	_, err = s.do(rtmNewLink, netlink.Create|netlink.Excl, m)
-	return err
+	writes.Add(int64(len(msgs)))
+	if _, err := s.c.SendMessages(batch); err != nil {
+		return 0, err
+	}
+	failed, first := -1, error(nil)
+	for i := range msgs {
+		_, err := s.c.Receive()
+		if err != nil {
+			if failed < 0 {
+				failed, first = i, kernelError(err)
+			}
+			var oe *netlink.OpError
+			if !errors.As(err, &oe) {
+				return failed, first // the socket failed: no more acks
+			}
+			continue
+		}
+		if failed < 0 {
+			done(i)
+		}
+	}
+	return failed, first
 }
 
 // addBridge creates br in the socket's namespace: STP off, forward delay

@@ -124,9 +124,7 @@ func (p *Plan) Execute(ctx context.Context, o *Options) (*Result, error) {
 	j := &journal{Lab: l.Name, Prefix: l.Prefix}
 	if old != nil {
 		j.File, j.Source = old.File, old.Source
-		for _, n := range old.Pending {
-			j.Pending = append(j.Pending, n)
-		}
+		j.Pending = append(j.Pending, old.Pending...)
 	}
 	if len(creates) > 0 {
 		for _, w := range creates {

@@ -103,21 +103,6 @@ func (st *nodeState) read(ctx context.Context, keys []string) error {
 	return err
 }
 
-// loMarker reads only lo's ifalias of namespace name: "" and no error
-// for a namespace without one; ok false when name is not a namespace.
-func loMarker(ctx context.Context, ns *netns.NS) (string, error) {
-	s, err := dial(ctx, ns)
-	if err != nil {
-		return "", err
-	}
-	defer s.Close()
-	d, err := s.linkByIndex(loopbackIndex)
-	if err != nil {
-		return "", err
-	}
-	return d.alias, nil
-}
-
 func sysctlFile(key string) string { return "/proc/sys/" + strings.ReplaceAll(key, ".", "/") }
 
 // normalize makes sysctl values comparable: "0 2147483647" is read back

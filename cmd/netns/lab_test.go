@@ -115,18 +115,38 @@ func TestLabApplyStatusDestroy(t *testing.T) {
 	}
 }
 
-// A bad file is reported with its line and creates nothing.
+// Every kind of bad file is reported with its line and creates nothing:
+// no namespace, no record.
 func TestLabBadFile(t *testing.T) {
 	nstest.RequireIP(t)
-	_, file := labFile(t, labDemo+"  - [r1:eth2, nope:eth0]\n")
-	before, _ := netns.List()
-	_, errs, code := runNetns(t, "lab", "apply", file)
-	if code != 1 || errs != "netns: "+file+`:16: link: endpoint "nope:eth0": unknown node "nope"`+"\n" {
-		t.Errorf("exit %d, stderr %q", code, errs)
-	}
-	after, _ := netns.List()
-	if len(after) != len(before) {
-		t.Errorf("namespaces %v became %v", before, after)
+	for _, c := range []struct{ name, tail, want string }{
+		{"unknown node", "  - [r1:eth2, nope:eth0]\n", `:16: link: endpoint "nope:eth0": unknown node "nope"`},
+		{"endpoint twice", "  - [r1:eth0, h2:eth1]\n", `:16: link: endpoint "r1:eth0" used twice (first at line 12)`},
+		{"long ifname", "  - [r1:eth0123456789abc, h2:eth1]\n", `:16: link: endpoint "r1:eth0123456789abc": invalid interface name`},
+		{"not a prefix", "  - {endpoints: [r1:eth2, h2:eth1], addresses: [10.0.3.1, 10.0.3.2/24]}\n", `:16: link r1:eth2--h2:eth1: address "10.0.3.1" is not a prefix`},
+		{"unknown key", "extra: 1\n", `:16: lab file: unknown key "extra"`},
+		{"invalid YAML", "\t- [r1:eth2, h2:eth1]\n", `:16: invalid YAML`},
+		{"bad prefix", "  - [r1:eth2, h2:eth1]\nprefix: a/\n", `:17: invalid prefix "a/"`},
+		{"invalid node name", "  - [r1:eth2, h2:eth1]\n", ""},
+	} {
+		text := labDemo + c.tail
+		if c.name == "invalid node name" {
+			text = strings.Replace(labDemo, "  h2:\n", "  \"h 2\":\n", 1)
+			c.want = `:7: invalid node name "h 2"`
+		}
+		_, file := labFile(t, text)
+		before, _ := netns.List()
+		_, errs, code := runNetns(t, "lab", "apply", file)
+		if code != 1 || !strings.HasPrefix(errs, "netns: "+file+c.want) || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q, want %q", c.name, code, errs, file+c.want)
+		}
+		after, _ := netns.List()
+		if len(after) != len(before) {
+			t.Errorf("%s: namespaces %v became %v", c.name, before, after)
+		}
+		if recs, _ := filepath.Glob("/run/setns/labs/*"); len(recs) != 0 {
+			t.Errorf("%s: records written: %v", c.name, recs)
+		}
 	}
 }
 

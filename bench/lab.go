@@ -11,7 +11,7 @@ import (
 	"github.com/setns/setns/lab"
 )
 
-// The lab comparisons: a chain of c.mass nodes (node i linked to node
+// The lab comparisons: a chain of c.labNodes nodes (node i linked to node
 // i+1, a /31 per link, one route per node, lo up everywhere), written by
 // lab.Chain, applied from nothing, re-applied unchanged and destroyed.
 // The shell side of the apply is the quickest shell equivalent: one "ip
@@ -29,24 +29,24 @@ func labComparisons(c *config) []comparison {
 	apply := []string{c.netns, "lab", "apply", labFile}
 	return []comparison{
 		{
-			key: "lab-apply", title: fmt.Sprintf("`netns lab apply`, %d-node chain from nothing, vs `ip -batch` + one `ip -n NODE -batch` per node", c.mass),
+			key: "lab-apply", title: fmt.Sprintf("`netns lab apply`, %d-node chain from nothing, vs `ip -batch` + one `ip -n NODE -batch` per node", c.labNodes),
 			goal: 0.40, absGoal: 1500 * time.Millisecond, pairs: pairs,
 			ours: side{prep: labPrep(c, false), steps: run1(apply...)},
 			theirs: side{prep: labPrep(c, false), steps: func(int) [][]string {
 				steps := [][]string{{"ip", "-batch", shellFile}}
-				for i := 1; i <= c.mass; i++ {
+				for i := 1; i <= c.labNodes; i++ {
 					steps = append(steps, []string{"ip", "-n", fmt.Sprintf("%s-n%d", labName, i), "-batch", fmt.Sprintf("%s.n%d", shellFile, i)})
 				}
 				return steps
 			}},
 		},
 		{
-			key: "lab-reapply", title: fmt.Sprintf("`netns lab apply` again, %d-node chain unchanged (0 changes)", c.mass),
+			key: "lab-reapply", title: fmt.Sprintf("`netns lab apply` again, %d-node chain unchanged (0 changes)", c.labNodes),
 			absGoal: 200 * time.Millisecond, pairs: pairs,
 			ours: side{prep: labPrep(c, true), steps: run1(apply...)},
 		},
 		{
-			key: "lab-destroy", title: fmt.Sprintf("`netns lab destroy`, %d-node chain, vs `ip -all netns delete`", c.mass),
+			key: "lab-destroy", title: fmt.Sprintf("`netns lab destroy`, %d-node chain, vs `ip -all netns delete`", c.labNodes),
 			absGoal: time.Second, pairs: pairs,
 			ours:   side{prep: labPrep(c, true), steps: run1(c.netns, "lab", "destroy", labName)},
 			theirs: side{prep: labPrep(c, true), steps: run1("ip", "-all", "netns", "delete")},
@@ -58,7 +58,7 @@ func labComparisons(c *config) []comparison {
 // the lab applied (present) or no namespace at all.
 func labPrep(c *config, present bool) func(int) error {
 	return func(int) error {
-		if err := writeLabFiles(c.mass); err != nil {
+		if err := writeLabFiles(c.labNodes); err != nil {
 			return err
 		}
 		if !present {

@@ -27,7 +27,7 @@ const (
 func labComparisons(c *config) []comparison {
 	pairs := netnsPairs(c, c.labPairs)
 	apply := []string{c.netns, "lab", "apply", labFile}
-	return []comparison{
+	list := []comparison{
 		{
 			key: "lab-apply", title: fmt.Sprintf("`netns lab apply`, %d-node chain from nothing, vs `ip -batch` + one `ip -n NODE -batch` per node", c.labNodes),
 			goal: 0.40, absGoal: 1500 * time.Millisecond, pairs: pairs,
@@ -52,6 +52,12 @@ func labComparisons(c *config) []comparison {
 			theirs: side{prep: labPrep(c, true), steps: run1("ip", "-all", "netns", "delete")},
 		},
 	}
+	if c.labNodes != 1000 { // the time goals are for 1000 nodes
+		for i := range list {
+			list[i].absGoal = 0
+		}
+	}
+	return list
 }
 
 // labPrep writes the lab file and the shell's batch files, then leaves

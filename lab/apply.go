@@ -98,6 +98,13 @@ func (p *Plan) Execute(ctx context.Context, o *Options) (*Result, error) {
 	l := p.Lab
 	res := newResult(l, p.Steps)
 	if len(p.Steps) == 0 {
+		// Nothing to write to the kernel; keep the record current (a
+		// lost or older one) so that status and graph by name work.
+		if j, err := readJournal(l.Name); err != nil || j.Source != string(l.source) || len(j.Pending) > 0 {
+			if err := p.record(); err != nil {
+				return nil, fmt.Errorf("lab %s: write journal: %w", l.Name, err)
+			}
+		}
 		return res, nil
 	}
 	pr := &progress{}
@@ -197,18 +204,23 @@ func (p *Plan) Execute(ctx context.Context, o *Options) (*Result, error) {
 	if err != nil {
 		return fail(err)
 	}
-	j.Pending = nil
-	if abs, err := filepath.Abs(l.File); err == nil {
-		j.File = abs
-	}
-	j.Source = string(l.source)
-	if err := j.write(); err != nil {
+	if err := p.record(); err != nil {
 		return fail(fmt.Errorf("write journal: %w", err))
 	}
 	if len(p.extra) > 0 {
 		res = newResult(l, append(slices.Clip(p.Steps), p.extra...))
 	}
 	return res, nil
+}
+
+// record writes the journal of an applied lab: its file, nothing pending.
+func (p *Plan) record() error {
+	l := p.Lab
+	j := &journal{Lab: l.Name, Prefix: l.Prefix, File: l.File, Source: string(l.source)}
+	if abs, err := filepath.Abs(l.File); err == nil {
+		j.File = abs
+	}
+	return j.write()
 }
 
 // createNamespaces makes the new nodes' namespaces: names reserved in

@@ -530,3 +530,23 @@ func hostLinks(t *testing.T) []string {
 	slices.Sort(names)
 	return names
 }
+
+// A lab that matches its file but lost its record gets the record back
+// from a re-apply, which still writes nothing to the kernel.
+func TestReapplyRestoresRecord(t *testing.T) {
+	l, _ := newLab(t, "lab: NAME\nnodes: {a: {}}\n")
+	apply(t, l)
+	if err := os.Remove(filepath.Join(lab.StateDir, l.Name+".json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lab.Recorded(l.Name); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Recorded after removal: %v", err)
+	}
+	w := lab.Writes()
+	if res := apply(t, l); res.Changes != 0 || lab.Writes() != w {
+		t.Errorf("re-apply: %d changes, %d writes", res.Changes, lab.Writes()-w)
+	}
+	if r, err := lab.Recorded(l.Name); err != nil || r.Name != l.Name {
+		t.Errorf("Recorded: %v, %v", r, err)
+	}
+}

@@ -327,6 +327,12 @@ links:
 		{"rename end", "[r1:eth0, h1:eth0]", "[r1:eth5, h1:eth0]",
 			// A link made again takes its addresses and routes along.
 			[]string{"create address h1 10.0.1.3/24 dev eth0", "create address r1 10.0.1.1/24 dev eth5", "create link r1 r1:eth5--h1:eth0", "create route h1 default via 10.0.1.1", "delete link r1 eth0"}, []string{"r1:eth0", "h1:eth0"}},
+		{"remove route", `, "10.9.0.0/16 via 10.0.2.1"`, "",
+			[]string{"delete route h2 10.9.0.0/16 via 10.0.2.1 dev eth0"}, nil},
+		{"add address", "addresses: [10.0.2.1/24, 10.0.2.2/24]", "addresses: [[10.0.2.1/24, 10.0.2.3/24], 10.0.2.2/24]",
+			[]string{"create address r1 10.0.2.3/24 dev eth1"}, nil},
+		{"remove address", "[[10.0.2.1/24, 10.0.2.3/24], 10.0.2.2/24]", "[10.0.2.1/24, 10.0.2.2/24]",
+			[]string{"delete address r1 10.0.2.3/24 dev eth1"}, nil},
 	} {
 		if !strings.Contains(base, c.old) {
 			t.Fatalf("%s: %q not in the file", c.name, c.old)
@@ -548,5 +554,63 @@ func TestReapplyRestoresRecord(t *testing.T) {
 	}
 	if r, err := lab.Recorded(l.Name); err != nil || r.Name != l.Name {
 		t.Errorf("Recorded: %v, %v", r, err)
+	}
+}
+
+// IPv6 works the same: addresses usable at once (no DAD), a route via a
+// gateway, and a re-apply that changes nothing.
+func TestIPv6(t *testing.T) {
+	l, _ := newLab(t, `lab: NAME
+nodes:
+  a:
+    routes: ["fd00:2::/64 via fd00:1::2"]
+  r:
+    sysctls: {net.ipv6.conf.all.forwarding: "1"}
+  b:
+    routes: ["default via fd00:2::1"]
+links:
+  - endpoints: [a:eth0, r:eth0]
+    addresses: [fd00:1::1/64, fd00:1::2/64]
+  - endpoints: [r:eth1, b:eth0]
+    addresses: [fd00:2::1/64, fd00:2::2/64]
+`)
+	apply(t, l)
+	// Right after the apply no address is tentative, the link-locals
+	// included (DAD would hold them for a second or more): a router with
+	// a tentative link-local cannot resolve its neighbours.
+	for _, n := range []string{"a", "r", "b"} {
+		out, err := exec.Command("ip", "-n", l.Namespace(n), "-j", "addr", "show").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(out), `"tentative":true`) {
+			t.Errorf("%s has tentative addresses: %s", n, out)
+		}
+	}
+	if res := apply(t, l); res.Changes != 0 {
+		t.Errorf("re-apply: %v", steps(res))
+	}
+	a, _ := netns.Open(l.Namespace("a"))
+	defer a.Close()
+	b, _ := netns.Open(l.Namespace("b"))
+	defer b.Close()
+	var ln net.Listener
+	if err := b.Do(func() (err error) { ln, err = net.Listen("tcp", "[fd00:2::2]:0"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			c.Close()
+		}
+	}()
+	if err := a.Do(func() error {
+		c, err := net.DialTimeout("tcp", ln.Addr().String(), 10*time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("a -> b over IPv6 through r: %v", err)
 	}
 }

@@ -61,6 +61,8 @@ func TestParseErrors(t *testing.T) {
 		{"long namespace", "lab: demo\nnodes:\n  " + strings.Repeat("n", 255) + ": {}\n", "f.yaml:3: node nnn"},
 		{"bad route", base + "  c: {routes: [\"default via nowhere\"]}\n", `f.yaml:5: node c: route "default via nowhere": invalid gateway`},
 		{"route dev", base + "  c: {routes: [\"10.0.0.0/8 dev eth7\"]}\n", `f.yaml:5: node c: route "10.0.0.0/8 dev eth7": no interface "eth7"`},
+		{"unreachable gateway", base + "  c:\n    routes:\n      - 10.1.0.0/16 via 10.0.0.9\n      - default via 10.9.0.1\nlinks:\n  - {endpoints: [a:e, c:e], addresses: [10.0.0.1/24, 10.0.0.2/24]}\n",
+			`f.yaml:8: node c: route "default via 10.9.0.1": gateway 10.9.0.1 is in no subnet of the node's addresses`},
 		{"sysctl", base + "  c: {sysctls: {kernel.pid_max: 1}}\n", `f.yaml:5: sysctl "kernel.pid_max": only net.*`},
 		{"kind", base + "  c: {kind: switch}\n", `f.yaml:5: node c: unknown kind "switch"`},
 		{"mtu", base + "links:\n  - {endpoints: [a:e, b:e], mtu: 9}\n", `f.yaml:6: link: invalid mtu "9"`},

@@ -70,6 +70,7 @@ type Route struct {
 	Via    netip.Addr // invalid when the route is direct
 	Dev    string     // "" lets the kernel pick
 	Metric uint32
+	Line   int // where the file gives it; 0 for ParseRoute's
 }
 
 func (r Route) String() string {
@@ -106,6 +107,31 @@ var Baseline = map[string]string{
 	"net.ipv4.conf.all.rp_filter":     "0",
 	"net.ipv4.conf.default.rp_filter": "0",
 	"net.ipv6.conf.all.forwarding":    "0",
+}
+
+// IPv6Baseline are the sysctls set to 0 in every node of a lab with an
+// IPv6 address, unless the file gives them: duplicate address detection
+// off, in "all" and in "default" (which link ends copy when made), so
+// that addresses, link-local ones included, are usable at once.
+var IPv6Baseline = []string{"net.ipv6.conf.all.accept_dad", "net.ipv6.conf.default.accept_dad"}
+
+// hasIPv6 reports whether any address or route of the lab is IPv6.
+func (l *Lab) hasIPv6() bool {
+	for _, n := range l.Nodes {
+		for _, list := range n.Addrs {
+			for _, a := range list {
+				if a.Addr().Is6() {
+					return true
+				}
+			}
+		}
+		for _, r := range n.Routes {
+			if r.Dst.Addr().Is6() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ParseError is a problem in a lab file, at a line: it prints as
@@ -337,6 +363,19 @@ func (p *parser) lab(root *yaml.Node) (*Lab, error) {
 			}
 		}
 	}
+	// With IPv6 in the lab, DAD is off in every node (unless the file
+	// says otherwise): a tentative link-local address cannot send the
+	// neighbour solicitations a router needs, which held forwarded
+	// traffic back for about two seconds after an apply.
+	if l.hasIPv6() {
+		for _, n := range l.Nodes {
+			for _, k := range IPv6Baseline {
+				if _, set := n.Sysctls[k]; !set {
+					n.Sysctls[k] = "0"
+				}
+			}
+		}
+	}
 	// Every interface named by an address or route must exist.
 	ifs := l.interfaces()
 	for _, n := range l.Nodes {
@@ -346,12 +385,34 @@ func (p *parser) lab(root *yaml.Node) (*Lab, error) {
 			}
 		}
 		for _, r := range n.Routes {
+			at := &yaml.Node{Line: r.Line}
 			if r.Dev != "" && !ifs[Endpoint{n.Name, r.Dev}] {
-				return nil, p.errf(&yaml.Node{Line: n.Line}, "node %s: route %q: no interface %q in the node", n.Name, r, r.Dev)
+				return nil, p.errf(at, "node %s: route %q: no interface %q in the node", n.Name, r, r.Dev)
+			}
+			// The kernel refuses a gateway it cannot reach directly: find
+			// that out now, not half-way through an apply.
+			if r.Via.IsValid() && !r.Via.IsLinkLocalUnicast() && !reachable(n, r) {
+				return nil, p.errf(at, "node %s: route %q: gateway %s is in no subnet of the node's addresses", n.Name, r, r.Via)
 			}
 		}
 	}
 	return l, nil
+}
+
+// reachable reports whether r's gateway is inside a prefix of one of
+// n's addresses (on r's device, when it names one).
+func reachable(n *Node, r Route) bool {
+	for ifname, list := range n.Addrs {
+		if r.Dev != "" && ifname != r.Dev {
+			continue
+		}
+		for _, a := range list {
+			if a.Masked().Contains(r.Via) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func containsPrefix(list []netip.Prefix, p netip.Prefix) bool {
@@ -425,6 +486,7 @@ func (p *parser) node(l *Lab, k, v *yaml.Node, defaults map[string]string) (*Nod
 						return p.errf(rn, "%s: route to %s given twice", what, r.Dst)
 					}
 				}
+				r.Line = rn.Line
 				n.Routes = append(n.Routes, r)
 			}
 		case "addresses":

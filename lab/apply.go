@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 
+	"github.com/setns/setns/link"
 	"github.com/setns/setns/netns"
 )
 
@@ -347,50 +347,35 @@ func writeSysctls(ns *netns.NS, kv [][2]string) error {
 	})
 }
 
-// createLinks makes every new veth through one socket: link creation
+// createLinks makes every new veth with a link.Batch: one socket,
+// requests pipelined, both ends born in their namespaces with the lab's
+// group as their mark until configure sets their ifalias. Link creation
 // holds the kernel's RTNL lock, so one writer is as fast as several.
 func (p *Plan) createLinks(ctx context.Context, pr *progress) error {
 	if len(p.links) == 0 {
 		return nil
 	}
-	s, err := dial(ctx, nil)
-	if err != nil {
-		return err
+	var b link.Batch
+	o := &link.Options{Group: Group(p.Lab.Name)}
+	for _, lk := range p.links {
+		var ends [2]link.End
+		for i, e := range lk.Ends {
+			w := p.byNode[e.Node]
+			ends[i] = link.End{NS: w.ns(), Name: e.Ifname, MAC: mac(w.name, e.Ifname)}
+		}
+		lo := *o
+		lo.MTU = lk.MTU
+		b.Veth(ends[0], ends[1], &lo)
 	}
-	defer s.Close()
-	g := Group(p.Lab.Name)
-	for start := 0; start < len(p.links); start += pipelineDepth {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		links := p.links[start:min(start+pipelineDepth, len(p.links))]
-		msgs := make([][]byte, len(links))
-		for k, lk := range links {
-			var ends [2]vethEnd
-			for i, e := range lk.Ends {
-				w := p.byNode[e.Node]
-				ends[i] = vethEnd{fd: w.ns().Fd(), name: e.Ifname, mac: mac(w.name, e.Ifname)}
-			}
-			if msgs[k], err = vethMsg(ends[0], ends[1], lk.MTU, g); err != nil {
-				return err
-			}
-		}
-		failed, err := s.pipeline(msgs, func(int) { pr.step("links") })
-		for _, w := range p.work {
-			runtime.KeepAlive(w.state)
-		}
-		if err != nil {
-			lk := links[max(failed, 0)]
-			return fmt.Errorf("%s:%d: link %s: %w", p.Lab.File, lk.Line, lk.name(), err)
-		}
+	writes.Add(int64(len(p.links)))
+	err := b.Create(ctx, func(int) { pr.step("links") })
+	var be *link.BatchError
+	if errors.As(err, &be) {
+		lk := p.links[be.Index]
+		return fmt.Errorf("%s:%d: link %s: %w", p.Lab.File, lk.Line, lk.name(), be.Err.Err)
 	}
-	return nil
+	return err
 }
-
-// pipelineDepth is how many link creations are sent in one write: the
-// kernel does them one after the other under its RTNL lock either way;
-// this saves a round trip per link, not the kernel's work.
-const pipelineDepth = 64
 
 // configure brings a node's link ends up (into br0 on a bridge node),
 // writes per-interface sysctls, adds addresses, then routes.

@@ -49,11 +49,11 @@
 //
 // A 1000-node lab applies in about a second on two CPUs: namespaces are
 // made in parallel (netns.Reserve in file order, then Reservation.Create
-// on GOMAXPROCS threads); every link goes through one rtnetlink socket
-// (link creation holds the kernel's RTNL lock, so one writer is as fast
-// as several), each pair created by one RTM_NEWLINK with both ends born
-// in their namespaces (IFLA_NET_NS_FD on the device and on the peer) and
-// stable MACs; each node is then configured through a socket opened in
+// on GOMAXPROCS threads); every link goes through one rtnetlink socket,
+// pipelined (link.Batch: link creation holds the kernel's RTNL lock, so
+// one writer is as fast as several), each pair created by one
+// RTM_NEWLINK with both ends born in their namespaces (IFLA_NET_NS_FD on
+// the device and on the peer) and stable MACs; each node is then configured through a socket opened in
 // its namespace (mdlayher/netlink's Config.NetNS: the caller's thread is
 // never moved). Sysctls are read over netlink (RTM_GETNETCONF) where the
 // kernel reports them: their /proc/sys files get slower with every

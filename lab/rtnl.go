@@ -40,14 +40,12 @@ const (
 	iflaLinkinfo = 18
 	iflaIfalias  = 20
 	iflaGroup    = 27
-	iflaNetNSFd  = 28
 	iflaExtMask  = 29
 
 	rtextFilterSkipStats = 1 << 3
 
 	iflaInfoKind = 1
 	iflaInfoData = 2
-	vethInfoPeer = 1
 
 	iflaBrForwardDelay = 1
 	iflaBrStpState     = 5
@@ -495,79 +493,6 @@ func (s *sock) setLink(index int32, o linkSet) error {
 func (s *sock) delLink(index int32) error {
 	_, err := s.do(rtmDelLink, 0, ifinfo(index, 0, 0))
 	return err
-}
-
-// vethEnd is one end of a veth to create.
-type vethEnd struct {
-	fd   int
-	name string
-	mac  net.HardwareAddr
-}
-
-// vethMsg is the RTM_NEWLINK that creates the pair a–b with both ends
-// born in their namespaces (IFLA_NET_NS_FD on the device and on the
-// peer), in the lab's group.
-func vethMsg(a, b vethEnd, mtu, group uint32) ([]byte, error) {
-	end := func(ae *netlink.AttributeEncoder, e vethEnd) {
-		ae.String(iflaIfname, e.name)
-		ae.Bytes(iflaAddress, e.mac)
-		if mtu != 0 {
-			ae.Uint32(iflaMTU, mtu)
-		}
-		ae.Uint32(iflaNetNSFd, uint32(e.fd))
-		ae.Uint32(iflaGroup, group)
-	}
-	peer, err := encode(ifinfo(0, 0, 0), func(ae *netlink.AttributeEncoder) { end(ae, b) })
-	if err != nil {
-		return nil, err
-	}
-	return encode(ifinfo(0, 0, 0), func(ae *netlink.AttributeEncoder) {
-		end(ae, a)
-		ae.Nested(iflaLinkinfo, func(nae *netlink.AttributeEncoder) error {
-			nae.String(iflaInfoKind, "veth")
-			nae.Nested(iflaInfoData, func(dae *netlink.AttributeEncoder) error {
-				dae.Bytes(vethInfoPeer, peer)
-				return nil
-			})
-			return nil
-		})
-	})
-}
-
-// pipeline sends msgs (RTM_NEWLINK requests that create) in one write and
-// then reads their acknowledgements, which the kernel sends in order, one
-// per request, going on past a failed one. It returns the index of the
-// first failure and its error, or -1; done is called for each success.
-func (s *sock) pipeline(msgs [][]byte, done func(i int)) (int, error) {
-	batch := make([]netlink.Message, len(msgs))
-	for i, m := range msgs {
-		batch[i] = netlink.Message{
-			Header: netlink.Header{Type: rtmNewLink, Flags: netlink.Request | netlink.Acknowledge | netlink.Create | netlink.Excl},
-			Data:   m,
-		}
-	}
-	writes.Add(int64(len(msgs)))
-	if _, err := s.c.SendMessages(batch); err != nil {
-		return 0, err
-	}
-	failed, first := -1, error(nil)
-	for i := range msgs {
-		_, err := s.c.Receive()
-		if err != nil {
-			if failed < 0 {
-				failed, first = i, kernelError(err)
-			}
-			var oe *netlink.OpError
-			if !errors.As(err, &oe) {
-				return failed, first // the socket failed: no more acks
-			}
-			continue
-		}
-		if failed < 0 {
-			done(i)
-		}
-	}
-	return failed, first
 }
 
 // addBridge creates br in the socket's namespace: STP off, forward delay

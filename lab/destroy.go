@@ -17,6 +17,11 @@ import (
 // alone. Every name in the run directory is looked at, so a lab is
 // destroyed even when its file and journal are lost. Destroying a lab
 // that has nothing left is not an error (Changes 0).
+//
+// The marker is read through the namespace the name refers to, and the
+// name is deleted after: a name deleted and made again by someone else
+// in between would be deleted too. A delete-if-still-this-namespace in
+// package netns would close that window.
 func Destroy(ctx context.Context, lab string, o *Options) (*Result, error) {
 	if !nameRE.MatchString(lab) {
 		return nil, fmt.Errorf("lab %q: invalid lab name", lab)

@@ -43,15 +43,31 @@ func compareAll(c *config) int {
 			failed = true
 			continue
 		}
-		goal := "—"
+		var goals []string
 		if cmp.goal > 0 {
-			goal = fmt.Sprintf("≤ %.2f", cmp.goal)
+			g := fmt.Sprintf("≤ %.2f", cmp.goal)
 			if float64(r.ratio)/1e6 > cmp.goal {
-				goal += " (missed)"
+				g += " (missed)"
 			}
+			goals = append(goals, g)
 		}
-		fmt.Printf("| %s | %d | %s | %s | **%.2f** | %s |\n",
-			cmp.title, r.pairs, ms(r.ours), ms(r.theirs), float64(r.ratio)/1e6, goal)
+		if cmp.absGoal > 0 {
+			g := "ours ≤ " + ms(cmp.absGoal)
+			if r.ours > cmp.absGoal {
+				g += " (missed)"
+			}
+			goals = append(goals, g)
+		}
+		goal := "—"
+		if goals != nil {
+			goal = strings.Join(goals, ", ")
+		}
+		theirs, ratio := ms(r.theirs), fmt.Sprintf("**%.2f**", float64(r.ratio)/1e6)
+		if cmp.theirs.steps == nil {
+			theirs, ratio = "—", "—"
+		}
+		fmt.Printf("| %s | %d | %s | %s | %s | %s |\n",
+			cmp.title, r.pairs, ms(r.ours), theirs, ratio, goal)
 	}
 	if len(notes) > 0 {
 		fmt.Println()
@@ -96,7 +112,7 @@ func comparisons(c *config) []comparison {
 			ours:   side{prep: at(c.mass), steps: run1(c.netns, "-all", "delete")},
 			theirs: side{prep: at(c.mass), steps: run1("ip", "-all", "netns", "delete")},
 		},
-	}, uplinkComparisons(c)...)
+	}, append(uplinkComparisons(c), labComparisons(c)...)...)
 }
 
 // enter is setns NAME true against ip netns exec with n namespaces

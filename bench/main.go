@@ -37,6 +37,8 @@ type config struct {
 	createPairs  int    // pairs for setns NEW vs ip netns add + exec
 	listPairs    int    // pairs for list at 1000
 	massPairs    int    // pairs for batch create and -all delete of 1000
+	labPairs     int    // pairs for the lab apply, re-apply, destroy
+	labNodes     int    // nodes of the lab chain: mass, 100 with -smoke
 	mass         int    // namespaces for the "1000" comparisons
 	only         string // run only comparisons whose key contains this
 	a, b         string // an ad-hoc pair of commands instead of the table
@@ -57,9 +59,10 @@ func run() int {
 	flag.StringVar(&c.a, "a", "", "ad hoc: compare this command (split at spaces) ...")
 	flag.StringVar(&c.b, "b", "", "... with this one, in the sandbox with NAME=bench present")
 	flag.Parse()
-	c.createPairs, c.listPairs, c.massPairs = c.enterPairs/2, c.enterPairs/6, 7
+	c.createPairs, c.listPairs, c.massPairs, c.labPairs = c.enterPairs/2, c.enterPairs/6, 7, 3
+	c.labNodes = c.mass
 	if *smoke {
-		c.enterPairs, c.createPairs, c.listPairs, c.massPairs = 100, 40, 20, 1
+		c.enterPairs, c.createPairs, c.listPairs, c.massPairs, c.labPairs, c.labNodes = 100, 40, 20, 1, 1, 100
 	}
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "bench: needs root (it creates network namespaces)")

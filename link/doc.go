@@ -40,6 +40,14 @@
 // administered and unicast, the same every time the link is made again, so
 // its IPv6 link-local address (EUI-64) is stable too.
 //
+// # Many links
+//
+// Batch makes many pairs through one socket, pipelined (the kernel
+// creates links one at a time under its RTNL lock, so one writer is as
+// fast as any number): each pair is made in place as AddVeth makes it,
+// with its names, MACs, MTU and group, and left down without an ifalias,
+// for the caller to configure per namespace (package lab does).
+//
 // All operations need CAP_NET_ADMIN in the namespaces involved, and
 // CAP_SYS_ADMIN to open sockets in them.
 package link

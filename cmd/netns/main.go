@@ -22,6 +22,10 @@
 //	                [--publish [HOSTIP:]HOSTPORT:PORT[/udp]]... [--mode nat|pasta]
 //	netns [OPTIONS] disconnect NAME|--all
 //	netns [OPTIONS] connections [-j]
+//	netns [OPTIONS] lab apply FILE [--dry-run] [-j]
+//	netns [OPTIONS] lab destroy FILE|LAB [-j]
+//	netns [OPTIONS] lab status [FILE|LAB] [-j]
+//	netns [OPTIONS] lab graph FILE|LAB [--mermaid]
 //	netns help
 //	NETNSID := auto | POSITIVE-INT
 //
@@ -72,6 +76,22 @@
 // real servers. connect on a connected NAME prints the same line and
 // changes nothing. They are matched only in full.
 //
+// lab, not in ip either, builds a whole topology from one file (YAML or
+// JSON; see netns(8)): nodes (each a named namespace LAB-NODE), veth
+// links, bridges, addresses, routes and sysctls. lab apply makes the
+// kernel match the file, creating what is missing, changing what differs
+// and removing what the lab owns but the file no longer has; applied
+// again unchanged it writes nothing. Every file error (with its line) is
+// reported before anything changes. lab destroy deletes the lab's
+// namespaces and nothing else: ownership is marked in the kernel (lo's
+// ifalias in each node), so a namespace made by "ip netns add" is never
+// taken. lab status shows nodes, links, addresses and drift from the
+// file and exits 1 on drift; lab graph prints the topology for Graphviz
+// or Mermaid. LAB names a lab by its last applied file, recorded in
+// /run/setns/labs. On a terminal, an apply or destroy that takes more than
+// half a second shows a progress line on stderr (not with -j). lab is
+// matched only in full.
+//
 // Deliberate differences from ip: monitor reports a name only once it is
 // a usable namespace, and flushes each line; -all delete goes on past a
 // failure and then exits 1; add brings the loopback device up; exec and
@@ -82,7 +102,7 @@
 // # Options
 //
 //	-all              delete, exec: act on every namespace
-//	-j, -json         JSON output (list, list-id, doctor, link list, connections)
+//	-j, -json         JSON output (list, list-id, doctor, link list, connections, lab)
 //	-p, -pretty       indent the JSON
 //	-b, -batch FILE   run "netns VERB ..." lines from FILE ("-": stdin)
 //	-force            in a batch, go on after a failed line
@@ -123,6 +143,13 @@
 //	--mode MODE       nat (default: veth, forwarding, masquerade) or pasta
 //	                  (pasta's user-space stack; nothing changes on the host)
 //
+// # Lab options
+//
+// lab is not in ip; FILE is YAML or JSON, see netns(8).
+//
+//	--dry-run         apply: print the plan and change nothing
+//	--mermaid         graph: print Mermaid instead of Graphviz DOT
+//
 // # Doctor options
 //
 //	--fix             remove placeholders, junk, bad symlinks and empty
@@ -139,7 +166,10 @@
 // not enter its namespace, or a link command with an invalid endpoint,
 // interface name or address (a link command that fails gives 1), or a
 // connect with a bad option or value (a refused or failed connect or
-// disconnect gives 1). exec gives COMMAND's status, or 1 if COMMAND
+// disconnect gives 1), or a lab command with an unknown option (a lab
+// command that fails, a bad file included, gives 1, and lab status gives
+// 1 when the kernel has drifted from the file). exec gives COMMAND's
+// status, or 1 if COMMAND
 // cannot be executed. -all exec gives 0, or 1 if a command is killed by a
 // signal. Unlike ip, -all delete goes on after a failure and then gives 1.
 package main

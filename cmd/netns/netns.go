@@ -30,6 +30,10 @@ const usage = `Usage:	netns [OPTIONS] [list]
 	                [--publish [HOSTIP:]HOSTPORT:PORT[/udp]]... [--mode nat|pasta]
 	netns [OPTIONS] disconnect NAME|--all
 	netns [OPTIONS] connections [-j]
+	netns [OPTIONS] lab apply FILE [--dry-run] [-j]
+	netns [OPTIONS] lab destroy FILE|LAB [-j]
+	netns [OPTIONS] lab status [FILE|LAB] [-j]
+	netns [OPTIONS] lab graph FILE|LAB [--mermaid]
 	netns help
 NETNSID := auto | POSITIVE-INT
 
@@ -38,7 +42,7 @@ Manage named network namespaces (/run/netns/NAME) verb for verb like
 
 Options:
   -all              delete, exec: act on every namespace
-  -j, -json         JSON output (list, list-id, doctor, link list, connections)
+  -j, -json         JSON output (list, list-id, doctor, link list, connections, lab)
   -p, -pretty       indent the JSON
   -b, -batch FILE   run "netns VERB ..." lines from FILE ("-": stdin)
   -force            in a batch, go on after a failed line
@@ -65,6 +69,10 @@ to whatever it reaches; one line printed, e.g.
                     TCP or /udp (repeatable)
   --mode MODE       nat (default: veth, forwarding, masquerade) or pasta
                     (pasta's user-space stack; nothing changes on the host)
+
+Lab options (lab is not in ip; FILE is YAML or JSON, see netns(8)):
+  --dry-run         apply: print the plan and change nothing
+  --mermaid         graph: print Mermaid instead of Graphviz DOT
 
 Doctor options:
   --fix             remove placeholders, junk, bad symlinks and empty
@@ -182,10 +190,12 @@ var verbs = []struct {
 	{[]string{"connect"}, false, (*cmd).connect},
 	{[]string{"disconnect"}, false, (*cmd).disconnect},
 	{[]string{"connections"}, false, (*cmd).connections},
+	// "lab" only in full too: "l" and "la" are not lab.
+	{[]string{"lab"}, false, (*cmd).lab},
 }
 
 // exactVerbs are verbs matched only when spelt out in full.
-var exactVerbs = map[string]bool{"link": true, "connect": true, "disconnect": true, "connections": true}
+var exactVerbs = map[string]bool{"link": true, "connect": true, "disconnect": true, "connections": true, "lab": true}
 
 // lookupVerb returns the index in verbs of the verb word selects, or -1.
 func lookupVerb(word string) int {

@@ -41,6 +41,9 @@ func completionCases(name string) []completionCase {
 		{words: []string{"netns", "connect", name, "--mode", ""}, want: []string{"nat", "pasta"}, exact: true},
 		{words: []string{"netns", "connecti"}, want: []string{"connections"}, exact: true},
 		{words: []string{"netns", "disconnect", prefix}, want: []string{name}},
+		{words: []string{"netns", "lab", "st"}, want: []string{"status"}, exact: true},
+		{words: []string{"netns", "lab", "apply", "--d"}, want: []string{"--dry-run"}, exact: true},
+		{words: []string{"netns", "lab", "graph", "--m"}, want: []string{"--mermaid"}, exact: true},
 	}
 }
 
@@ -136,6 +139,10 @@ func TestCompletionOptions(t *testing.T) {
 		{[]string{"netns", "connect", "x", "-"}},
 		{[]string{"netns", "disconnect", "-"}},
 		{[]string{"netns", "connections", "-"}},
+		{[]string{"netns", "lab", "apply", "-"}},
+		{[]string{"netns", "lab", "destroy", "-"}},
+		{[]string{"netns", "lab", "status", "-"}},
+		{[]string{"netns", "lab", "graph", "-"}},
 	} {
 		name := c.words[0]
 		out, err := exec.Command(filepath.Join(build, name), "-h").Output()

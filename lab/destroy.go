@@ -1,0 +1,90 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/setns/setns/netns"
+)
+
+// Destroy removes everything lab owns by deleting its namespaces (the
+// devices in them go with them, which is far quicker than deleting veths
+// one by one), and its journal. A namespace is the lab's only when its lo
+// carries the lab's marker (or an interrupted apply's journal names it
+// and it is empty): a namespace "LAB-x" made by "ip netns add" is left
+// alone. Every name in the run directory is looked at, so a lab is
+// destroyed even when its file and journal are lost. Destroying a lab
+// that has nothing left is not an error (Changes 0).
+//
+// The marker is read through the namespace the name refers to, and the
+// name is deleted after: a name deleted and made again by someone else
+// in between would be deleted too. A delete-if-still-this-namespace in
+// package netns would close that window.
+func Destroy(ctx context.Context, lab string, o *Options) (*Result, error) {
+	if !nameRE.MatchString(lab) {
+		return nil, fmt.Errorf("lab %q: invalid lab name", lab)
+	}
+	owned, err := findOwned(ctx, lab)
+	defer func() {
+		for _, st := range owned {
+			st.close()
+		}
+	}()
+	if err != nil {
+		return nil, fmt.Errorf("lab %s: %w", lab, err)
+	}
+	pr := &progress{total: len(owned)}
+	if o != nil {
+		pr.f = o.Progress
+	}
+	steps := make([]Step, len(owned))
+	err = parallel(ctx, len(owned), func(i int) error {
+		st := owned[i]
+		_, node, _ := labOf(st.marker)
+		if node == "" {
+			node = st.name
+		}
+		steps[i] = Step{Op: "delete", Kind: "node", Node: node, Object: st.name}
+		if err := netns.Delete(st.name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		pr.step("delete")
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lab %s: %w", lab, err)
+	}
+	if err := removeJournal(lab); err != nil {
+		return nil, fmt.Errorf("lab %s: remove journal: %w", lab, err)
+	}
+	return newResult(&Lab{Name: lab}, steps), nil
+}
+
+// findOwned returns the namespaces lab owns, open.
+func findOwned(ctx context.Context, lab string) ([]*nodeState, error) {
+	pending := map[string]bool{}
+	if j, err := readJournal(lab); err == nil {
+		for _, n := range j.Pending {
+			pending[n] = true
+		}
+	}
+	names, err := netns.List()
+	if err != nil {
+		return nil, err
+	}
+	found := make([]*nodeState, len(names))
+	err = parallelN(ctx, readers(), len(names), func(i int) error {
+		st, err := ownedBy(ctx, names[i], lab, pending[names[i]])
+		found[i] = st
+		return err
+	})
+	var owned []*nodeState
+	for _, st := range found {
+		if st != nil {
+			owned = append(owned, st)
+		}
+	}
+	return owned, err
+}

@@ -115,6 +115,35 @@ func oneLine(v string) error {
 	return nil
 }
 
+// optionError rewrites an error of Go's flag package, which spells every
+// option with one dash ("flag needs an argument: -user"), to name the
+// option as -h and the documentation spell it: "option --user needs a
+// value", "unknown option --bogus", `invalid value "x" for option --dns:
+// not an IP address`.
+func optionError(err error) string {
+	msg := err.Error()
+	spell := func(name string) string {
+		name = strings.TrimLeft(name, "-")
+		if len(name) == 1 {
+			return "-" + name
+		}
+		return "--" + name
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return "option " + spell(name) + " needs a value"
+	}
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return "unknown option " + spell(name)
+	}
+	for _, sep := range []string{" for flag ", " for "} { // invalid [boolean] value "V" for [flag] -NAME: CAUSE
+		if head, tail, ok := strings.Cut(msg, sep); ok && strings.HasPrefix(head, "invalid ") && strings.HasPrefix(tail, "-") {
+			name, cause, _ := strings.Cut(tail, ": ")
+			return head + " for option " + spell(name) + ": " + cause
+		}
+	}
+	return msg
+}
+
 // parse reads the command line. Flags end at the first non-flag argument,
 // so "setns blue ip -o link" passes -o to ip; "--" ends them too.
 func parse(args []string, getenv func(string) string) (*options, error) {
@@ -171,7 +200,7 @@ func parse(args []string, getenv func(string) string) (*options, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errHelp
 		}
-		return nil, &usageError{err.Error()}
+		return nil, &usageError{optionError(err)}
 	}
 	if help {
 		return nil, errHelp

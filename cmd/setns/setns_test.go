@@ -41,6 +41,8 @@ func setns(t *testing.T, args ...string) (string, string, int) {
 	return nstest.Run(t, "", "env", append([]string{"SETNS_RUN_MAIN=1", self}, args...)...)
 }
 
+// TestParse: options end at NAME, and an error names the option as -h and
+// the docs spell it (--user, not the flag package's -user).
 func TestParse(t *testing.T) {
 	env := func(sh string) func(string) string {
 		return func(string) string { return sh }
@@ -63,11 +65,17 @@ func TestParse(t *testing.T) {
 		{[]string{"--help"}, "help"},
 		{[]string{"-h", "blue"}, "help"},
 		{[]string{}, "error: missing namespace NAME"},
-		{[]string{"--bogus", "blue"}, "error: flag provided but not defined: -bogus"},
+		{[]string{"--bogus", "blue"}, "error: unknown option --bogus"},
+		{[]string{"-x", "blue"}, "error: unknown option -x"},
+		{[]string{"--user"}, "error: option --user needs a value"},
+		{[]string{"-dns"}, "error: option --dns needs a value"},
+		{[]string{"--dns", "x", "blue"}, `error: invalid value "x" for option --dns: not an IP address`},
+		{[]string{"--sysctl", "foo", "blue"}, `error: invalid value "foo" for option --sysctl: want KEY=VALUE with a net.* KEY`},
+		{[]string{"--no-lo=maybe", "blue"}, `error: invalid boolean value "maybe" for option --no-lo: parse error`},
 		{[]string{"--pid", "abc"}, `error: invalid PID "abc"`},
 		{[]string{"--pid", "0"}, `error: invalid PID "0"`},
 		{[]string{"--pid", "1", "--path", "/x"}, "error: --path and --pid exclude each other"},
-		{[]string{"--path"}, "error: flag needs an argument: -path"},
+		{[]string{"--path"}, "error: option --path needs a value"},
 	} {
 		o, err := parse(tc.args, env("/bin/zsh"))
 		var got string

@@ -223,6 +223,12 @@ func diagnose(name string, roots []string) *Finding {
 			if now, err := inspect(fd); err != nil || now.nlink == 0 {
 				return nil // deleted while we waited for the lock
 			}
+			// Opened before a create mounted its namespace on it, and
+			// the create has finished since: the name is a namespace
+			// now (lstat sees what is mounted on the name).
+			if cur, err := lstatEntry(path); err != nil || cur.id != open.id {
+				return nil
+			}
 		}
 		switch {
 		case !held:

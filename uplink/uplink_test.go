@@ -131,7 +131,7 @@ func (w *world) snapshot(t *testing.T) map[string]string {
 	nstest.NeedTool(t, "conntrack", "conntrack")
 	s := map[string]string{
 		"nft":   counters.ReplaceAllString(in(t, w.hostName, "nft", "list", "ruleset"), ""),
-		"links": nstest.MustIP(t, "-n", w.hostName, "-o", "link"),
+		"links": nstest.Links(t, w.hostName),
 		"addrs": dadProgress.ReplaceAllString(nstest.MustIP(t, "-n", w.hostName, "-o", "addr"), ""),
 		"sysctl": in(t, w.hostName, "sh", "-c",
 			"grep -r . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf /proc/sys/net/ipv6/conf/all /proc/sys/net/ipv6/conf/default /proc/sys/net/ipv6/conf/eth0 2>/dev/null; true"),

@@ -70,7 +70,7 @@ func peerSeen(ns *netns.NS) (string, error) {
 // line; connections lists it; delete disconnects it first.
 func TestConnect(t *testing.T) {
 	hostName, name, ns := uplinkWorld(t)
-	linksBefore := nstest.MustIP(t, "-n", hostName, "-o", "link")
+	linksBefore := nstest.Links(t, hostName)
 	out := mustNetns(t, "-n", hostName, "connect", name)
 	re := regexp.MustCompile(`^` + regexp.QuoteMeta(name) + ` 10\.251\.\d+\.\d+/30 via 10\.251\.\d+\.\d+ \(nat, out eth0\)\n$`)
 	if !re.MatchString(out) {
@@ -95,7 +95,7 @@ func TestConnect(t *testing.T) {
 	if out := mustNetns(t, "-n", hostName, "connections"); out != "" {
 		t.Errorf("connections after delete:\n%s", out)
 	}
-	if after := nstest.MustIP(t, "-n", hostName, "-o", "link"); after != linksBefore {
+	if after := nstest.Links(t, hostName); after != linksBefore {
 		t.Errorf("host links after delete:\n%s\nwant\n%s", after, linksBefore)
 	}
 	if out, _, _ := nstest.Run(t, "", "ip", "netns", "exec", hostName, "nft", "list", "tables"); strings.Contains(out, "setns-") {
@@ -106,7 +106,7 @@ func TestConnect(t *testing.T) {
 // TestConnectBadInput: refused with one line, nothing changed.
 func TestConnectBadInput(t *testing.T) {
 	hostName, name, _ := uplinkWorld(t)
-	before := nstest.MustIP(t, "-n", hostName, "-o", "link")
+	before := nstest.Links(t, hostName)
 	for _, c := range []struct {
 		args []string
 		code int
@@ -128,7 +128,7 @@ func TestConnectBadInput(t *testing.T) {
 	if code != 1 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "no such namespace") {
 		t.Errorf("connect of a missing namespace: exit %d, %q", code, errs)
 	}
-	if after := nstest.MustIP(t, "-n", hostName, "-o", "link"); after != before {
+	if after := nstest.Links(t, hostName); after != before {
 		t.Errorf("host links changed:\n%s", after)
 	}
 	if out := mustNetns(t, "-n", hostName, "connections"); out != "" {

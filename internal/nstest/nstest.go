@@ -147,3 +147,27 @@ func MustIP(t testing.TB, args ...string) string {
 	}
 	return out
 }
+
+// Links describes the interfaces of the namespace name by what a change
+// would alter: index, name, MAC and alias, one per line. Their flags and
+// operational state are left out: a veth's carrier comes up a moment
+// after it is made, so "ip -o link" of an untouched namespace changes by
+// itself.
+func Links(t testing.TB, name string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(MustIP(t, "-n", name, "-o", "link")), "\n") {
+		f := strings.Fields(strings.ReplaceAll(line, `\`, " "))
+		if len(f) < 2 {
+			continue
+		}
+		b.WriteString(f[0] + " " + f[1])
+		for i := 0; i+1 < len(f); i++ {
+			if strings.HasPrefix(f[i], "link/") || f[i] == "alias" {
+				b.WriteString(" " + f[i] + " " + f[i+1])
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

@@ -105,19 +105,9 @@ func runChild(ns *netns.NS, cmd *exec.Cmd, execOpts *netns.ExecOptions, sigs <-c
 	if usePTY(execOpts, cmd.Stdin, cmd.Stdout, cmd.Stderr) {
 		werr = pty.Run(cmd, start, int(execOpts.Credential.UID), sigs)
 	} else if werr = start(cmd); werr == nil {
-		done := make(chan struct{})
-		go func() {
-			for {
-				select {
-				case s := <-sigs:
-					cmd.Process.Signal(s)
-				case <-done:
-					return
-				}
-			}
-		}()
+		stop := pty.Forward(cmd, sigs)
 		werr = cmd.Wait()
-		close(done)
+		stop()
 	}
 	if cmd.Process == nil {
 		return 0, werr

@@ -182,6 +182,11 @@ func Run(cmd *exec.Cmd, start func(*exec.Cmd) error, uid int, sigs <-chan os.Sig
 	return werr
 }
 
+// Forward passes each signal received on sigs to cmd, a started command,
+// until the returned stop is called: for a parent that stays for its
+// child without a terminal to relay.
+func Forward(cmd *exec.Cmd, sigs <-chan os.Signal) (stop func()) { return forward(cmd, sigs, nil, nil) }
+
 // forward passes each signal received on sigs to cmd, and calls resize
 // for each one on winch (nil: none), until the returned stop is called.
 func forward(cmd *exec.Cmd, sigs <-chan os.Signal, winch <-chan os.Signal, resize func()) (stop func()) {

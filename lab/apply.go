@@ -144,8 +144,7 @@ func (p *Plan) Execute(ctx context.Context, o *Options) (*Result, error) {
 
 	// Namespaces the file no longer has.
 	err := parallel(ctx, len(p.removed), func(i int) error {
-		st := p.removed[i]
-		if err := netns.Delete(st.name); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if _, err := deleteOwned(p.removed[i]); err != nil {
 			return err
 		}
 		pr.step("delete")

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -612,5 +613,65 @@ links:
 		return err
 	}); err != nil {
 		t.Fatalf("a -> b over IPv6 through r: %v", err)
+	}
+}
+
+// remake deletes name and makes it again with ip, as another tool would,
+// the first time hook is called for it.
+func remake(t *testing.T, name string) func(step, n string) {
+	var once sync.Once
+	return func(step, n string) {
+		if step != "delete" || n != name {
+			return
+		}
+		once.Do(func() {
+			if err := netns.Delete(name); err != nil {
+				t.Errorf("delete %s: %v", name, err)
+			}
+			if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+				t.Errorf("ip netns add: %v %s", err, out)
+			}
+		})
+	}
+}
+
+// A node's name deleted and made again by another tool between Destroy's
+// ownership check and its delete is not the lab's any more: it survives.
+func TestDestroySparesRemade(t *testing.T) {
+	l, _ := newLab(t, demoYAML)
+	apply(t, l)
+	h1 := l.Namespace("h1")
+	defer nstest.Remove(t, h1)
+	lab.SetTestHook(remake(t, h1))
+	defer lab.SetTestHook(nil)
+	res, err := lab.Destroy(context.Background(), l.Name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Changes != 3 {
+		t.Errorf("destroy: %d changes %v, want the 3 other nodes", res.Changes, steps(res))
+	}
+	names, _ := netns.List()
+	if !slices.Contains(names, h1) {
+		t.Fatalf("destroy deleted %s, made anew by ip after its check", h1)
+	}
+	if links(t, h1)["eth0"].Name != "" {
+		t.Errorf("%s is still the lab's", h1)
+	}
+}
+
+// The same for a node removed from the file: apply deletes its
+// namespace only while the name still refers to it.
+func TestApplySparesRemade(t *testing.T) {
+	l, _ := newLab(t, "lab: NAME\nnodes: {a: {}, b: {}}\n")
+	apply(t, l)
+	b := l.Namespace("b")
+	defer nstest.Remove(t, b)
+	l2, _ := parseText(t, l.Name, "lab: NAME\nnodes: {a: {}}\n")
+	lab.SetTestHook(remake(t, b))
+	defer lab.SetTestHook(nil)
+	apply(t, l2)
+	if names, _ := netns.List(); !slices.Contains(names, b) {
+		t.Fatalf("apply deleted %s, made anew by ip after its check", b)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/setns/setns/netns"
 )
@@ -18,10 +19,10 @@ import (
 // destroyed even when its file and journal are lost. Destroying a lab
 // that has nothing left is not an error (Changes 0).
 //
-// The marker is read through the namespace the name refers to, and the
-// name is deleted after: a name deleted and made again by someone else
-// in between would be deleted too. A delete-if-still-this-namespace in
-// package netns would close that window.
+// The marker is read through a handle of the namespace the name refers
+// to, and the name is then deleted only while it still refers to that
+// namespace (netns.DeleteIf): a name deleted and made again by someone
+// else in between is left alone, and is no step of the result.
 func Destroy(ctx context.Context, lab string, o *Options) (*Result, error) {
 	if !nameRE.MatchString(lab) {
 		return nil, fmt.Errorf("lab %q: invalid lab name", lab)
@@ -46,9 +47,12 @@ func Destroy(ctx context.Context, lab string, o *Options) (*Result, error) {
 		if node == "" {
 			node = st.name
 		}
-		steps[i] = Step{Op: "delete", Kind: "node", Node: node, Object: st.name}
-		if err := netns.Delete(st.name); err != nil && !errors.Is(err, os.ErrNotExist) {
+		done, err := deleteOwned(st)
+		if err != nil {
 			return err
+		}
+		if done {
+			steps[i] = Step{Op: "delete", Kind: "node", Node: node, Object: st.name}
 		}
 		pr.step("delete")
 		return nil
@@ -56,10 +60,38 @@ func Destroy(ctx context.Context, lab string, o *Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab %s: %w", lab, err)
 	}
+	steps = slices.DeleteFunc(steps, func(s Step) bool { return s.Op == "" })
 	if err := removeJournal(lab); err != nil {
 		return nil, fmt.Errorf("lab %s: remove journal: %w", lab, err)
 	}
 	return newResult(&Lab{Name: lab}, steps), nil
+}
+
+// testHook, when set by a test, is called with "delete" and the name
+// between the ownership check of a namespace and its deletion, so that a
+// test can make the name anew there. It is nil in normal use.
+var testHook func(step, name string)
+
+// deleteOwned deletes the name of st, a namespace found to be the lab's,
+// only while it still refers to that namespace; done is false when it
+// does not any more (deleted, or deleted and made again, by another).
+// A placeholder (no namespace, see ownedBy) has no handle to compare
+// with: its name is deleted as it is, and one made anew by a process that
+// does not lock (ip) in the microseconds since it was looked at would go
+// with it.
+func deleteOwned(st *nodeState) (done bool, err error) {
+	if testHook != nil {
+		testHook("delete", st.name)
+	}
+	if st.ns == nil {
+		err = netns.Delete(st.name)
+	} else {
+		err = netns.DeleteIf(st.name, st.ns)
+	}
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, netns.ErrNotSame) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // findOwned returns the namespaces lab owns, open.

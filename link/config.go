@@ -21,7 +21,7 @@ func configure(ctx context.Context, ca, cb *conn, a, b End, o *Options) (failure
 		c *conn
 		e End
 	}{{ca, a}, {cb, b}} {
-		if i == 0 || cb != ca {
+		if (i == 0 || cb != ca) && (o == nil || !o.KeepLoopback) {
 			if err := loUp(ctx, s.c); err != nil {
 				return failure{"lo up", s.e}, err
 			}

@@ -52,6 +52,10 @@ type Options struct {
 	Group uint32
 	// Down leaves both ends down (lo is brought up all the same).
 	Down bool
+	// KeepLoopback leaves lo as it is in both namespaces instead of
+	// bringing it up: one request less per namespace, for a caller that
+	// knows lo is up already (netnstest.New brought it up).
+	KeepLoopback bool
 	// NoDAD adds the addresses without duplicate address detection, so
 	// IPv6 ones are usable at once instead of tentative for a second or two.
 	NoDAD bool
@@ -115,8 +119,9 @@ func sameNS(a, b *netns.NS) bool { return a == b || a.Equal(b) }
 //
 // with both ends created directly in their namespaces by one RTM_NEWLINK
 // (no rename, no move, nothing ever in the caller's namespace unless an
-// End asks for it), then brings lo up in both namespaces and adds each
-// end's addresses. Both ends come up unless o.Down. Names, MACs, prefixes
+// End asks for it), then brings lo up in both namespaces (unless
+// o.KeepLoopback) and adds each end's addresses. Both ends come up
+// unless o.Down. Names, MACs, prefixes
 // and options are checked before any system call. If a later step fails,
 // the pair it made is deleted again. The calling thread is never moved.
 // Errors are *Error naming the end at fault; an end that already exists

@@ -310,3 +310,29 @@ func TestAddVethConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// KeepLoopback leaves lo alone; without it AddVeth brings lo up.
+func TestAddVethKeepLoopback(t *testing.T) {
+	nstest.RequireIP(t)
+	a, b := netnstest.New(t), netnstest.New(t)
+	for _, ns := range []*netns.NS{a, b} {
+		nstest.MustIP(t, "-n", ns.Name(), "link", "set", "lo", "down")
+	}
+	ctx := context.Background()
+	if err := link.AddVeth(ctx, link.End{NS: a, Name: "eth0"}, link.End{NS: b, Name: "eth0"}, &link.Options{KeepLoopback: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []*netns.NS{a, b} {
+		if l := ipShow(t, ns.Name()); l["lo"].up() || !l["eth0"].up() {
+			t.Errorf("%s with KeepLoopback: lo %v, eth0 %v; want lo down, eth0 up", ns, l["lo"].Flags, l["eth0"].Flags)
+		}
+	}
+	if err := link.AddVeth(ctx, link.End{NS: a, Name: "eth1"}, link.End{NS: b, Name: "eth1"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []*netns.NS{a, b} {
+		if l := ipShow(t, ns.Name()); !l["lo"].up() {
+			t.Errorf("%s without KeepLoopback: lo %v, want up", ns, l["lo"].Flags)
+		}
+	}
+}

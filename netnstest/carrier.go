@@ -1,12 +1,10 @@
 package netnstest
 
 import (
-	"bytes"
 	"context"
-	"encoding/hex"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
-	"os"
 	"runtime"
 	"time"
 
@@ -16,9 +14,13 @@ import (
 )
 
 const (
-	rtmGetLink = 18   // RTM_GETLINK
-	iffUp      = 0x1  // IFF_UP
-	iffRunning = 0x40 // IFF_RUNNING: operationally up
+	netlinkRoute    = 0    // NETLINK_ROUTE
+	rtmGetLink      = 18   // RTM_GETLINK
+	rtmGetMulticast = 58   // RTM_GETMULTICAST
+	afInet6         = 10   // AF_INET6
+	ifaMulticast    = 7    // IFA_MULTICAST
+	iffUp           = 0x1  // IFF_UP
+	iffRunning      = 0x40 // IFF_RUNNING: operationally up
 )
 
 // waitReady waits until the interface ifname in ns takes traffic for its
@@ -32,45 +34,80 @@ const (
 // an address's groups from another work item. Until then packets are
 // dropped: the first ARP request or neighbour solicitation is lost, and
 // the test's first connection stalls for the one-second retransmit.
+//
+// Both are asked over one rtnetlink socket opened in ns (the group with
+// an RTM_GETMULTICAST dump, what /proc/net/igmp6 lists), so the wait
+// moves no thread into ns after the socket is made.
 func waitReady(ctx context.Context, ns *netns.NS, ifname string, a netip.Addr) error {
-	c, err := rtnetlink.Dial(&netlink.Config{NetNS: ns.Fd()}) // a socket inside ns
+	fail := func(err error) error { return fmt.Errorf("wait for %s:%s to come up: %w", ns, ifname, err) }
+	// Strict: the kernel then filters the group dump by interface.
+	c, err := netlink.Dial(netlinkRoute, &netlink.Config{NetNS: ns.Fd(), Strict: true}) // a socket inside ns
 	runtime.KeepAlive(ns)
 	if err != nil {
-		return fmt.Errorf("wait for %s:%s to come up: %w", ns, ifname, err)
+		return fail(err)
 	}
 	defer c.Close()
-	req := &rtnetlink.LinkMessage{Attributes: &rtnetlink.LinkAttributes{Name: ifname}}
+	getLink, err := (&rtnetlink.LinkMessage{Attributes: &rtnetlink.LinkAttributes{Name: ifname}}).MarshalBinary()
+	if err != nil {
+		return fail(err)
+	}
 	b := a.As16()
-	group := []byte("ff0200000000000000000001ff" + hex.EncodeToString(b[13:]))
-	running, joined := false, false
+	group := netip.AddrFrom16([16]byte{0xff, 0x02, 11: 0x01, 12: 0xff, 13: b[13], 14: b[14], 15: b[15]})
+	var index uint32
 	for pause := 20 * time.Microsecond; ; pause = min(2*pause, 5*time.Millisecond) {
-		if !running {
-			msgs, err := c.Execute(req, rtmGetLink, netlink.Request)
+		if index == 0 {
+			msgs, err := c.Execute(netlink.Message{Header: netlink.Header{Type: rtmGetLink, Flags: netlink.Request}, Data: getLink})
 			if err != nil {
-				return fmt.Errorf("wait for %s:%s to come up: %w", ns, ifname, err)
+				return fail(err)
 			}
-			if len(msgs) == 1 {
-				lm, ok := msgs[0].(*rtnetlink.LinkMessage)
-				running = ok && lm.Flags&iffRunning != 0
+			var lm rtnetlink.LinkMessage
+			if len(msgs) == 1 && lm.UnmarshalBinary(msgs[0].Data) == nil && lm.Flags&iffRunning != 0 {
+				index = lm.Index
 			}
 		}
-		if running {
-			err := ns.Do(func() error {
-				groups, err := os.ReadFile("/proc/thread-self/net/igmp6") // this thread's namespace
-				for line := range bytes.Lines(groups) {
-					f := bytes.Fields(line)
-					joined = joined || len(f) > 2 && string(f[1]) == ifname && bytes.Equal(f[2], group)
-				}
-				return err
-			})
+		if index != 0 {
+			joined, err := hasGroup(c, index, group)
 			if err != nil || joined {
-				return err
+				if err != nil {
+					return fail(err)
+				}
+				return nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for %s:%s to come up: %w", ns, ifname, ctx.Err())
+			return fail(ctx.Err())
 		case <-time.After(pause):
 		}
 	}
+}
+
+// hasGroup reports whether the interface index has joined the IPv6
+// multicast group. (Its groups only: /proc/net/igmp6 lists every
+// interface's, which grows with the links in the namespace.)
+func hasGroup(c *netlink.Conn, index uint32, group netip.Addr) (bool, error) {
+	req := make([]byte, 8) // struct ifaddrmsg: the family and the interface
+	req[0] = afInet6
+	binary.NativeEndian.PutUint32(req[4:], index)
+	msgs, err := c.Execute(netlink.Message{Header: netlink.Header{Type: rtmGetMulticast, Flags: netlink.Request | netlink.Dump}, Data: req})
+	if err != nil {
+		return false, err
+	}
+	for _, m := range msgs {
+		if len(m.Data) < 8 || binary.NativeEndian.Uint32(m.Data[4:8]) != index {
+			continue
+		}
+		ad, err := netlink.NewAttributeDecoder(m.Data[8:])
+		if err != nil {
+			return false, err
+		}
+		for ad.Next() {
+			if ad.Type() == ifaMulticast {
+				if g, ok := netip.AddrFromSlice(ad.Bytes()); ok && g == group {
+					return true, nil
+				}
+			}
+		}
+	}
+	return false, nil
 }

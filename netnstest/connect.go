@@ -1,6 +1,7 @@
 package netnstest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -68,14 +69,17 @@ func Connect(t testing.TB, a, b *netns.NS) (Endpoint, Endpoint) {
 	err := link.AddVeth(t.Context(),
 		link.End{NS: a, Name: ea.Name, Addrs: []netip.Prefix{ea.Addr4, ea.Addr6}},
 		link.End{NS: b, Name: eb.Name, Addrs: []netip.Prefix{eb.Addr4, eb.Addr6}},
-		&link.Options{Alias: Alias, NoDAD: true})
+		// New brought lo up: AddVeth need not, for namespaces of New.
+		&link.Options{Alias: Alias, NoDAD: true, KeepLoopback: ownA && ownB})
 	if err != nil {
 		t.Fatalf("netnstest: Connect %s %s: %v", ea, eb, err)
 	}
-	for _, e := range []Endpoint{ea, eb} {
-		if err := waitReady(t.Context(), e.NS, e.Name, e.Addr6.Addr()); err != nil {
-			t.Fatalf("netnstest: Connect: %v", err)
-		}
+	// Both ends at once: each wait is mostly waiting for the kernel.
+	errb := make(chan error, 1)
+	go func() { errb <- waitReady(t.Context(), eb.NS, eb.Name, eb.Addr6.Addr()) }()
+	erra := waitReady(t.Context(), ea.NS, ea.Name, ea.Addr6.Addr())
+	if err := cmp.Or(erra, <-errb); err != nil {
+		t.Fatalf("netnstest: Connect: %v", err)
 	}
 	return ea, eb
 }

@@ -14,6 +14,12 @@
 //		...
 //	}
 //
+// Lab builds a whole topology of routers and hosts from a lab file (see
+// package lab) for one test, under names of its own:
+//
+//	lab := netnstest.Lab(t, labYAML)   // destroyed at cleanup
+//	c := netnstest.Dial(t, lab.Node("h1"), "tcp", "10.0.2.2:80")
+//
 // # Cleanup and names
 //
 // Everything a helper makes is undone by t.Cleanup, registered before
@@ -44,9 +50,4 @@
 // ((*netns.NS).Do), links are made from the namespaces' descriptors, and
 // commands are forked from a private thread ((*netns.NS).Start). Helpers
 // take testing.TB, call t.Helper, and work in benchmarks.
-//
-// # Coming
-//
-// Lab(t, spec), a lab of routers and hosts from a lab file, destroyed at
-// cleanup, once package lab lands.
 package netnstest

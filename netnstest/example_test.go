@@ -109,3 +109,25 @@ func ExamplePing() {
 	netnstest.Ping(t, a, eb.Addr4.Addr())
 	netnstest.Ping(t, b, ea.Addr6.Addr())
 }
+
+// A router between two hosts, built from a lab file for this test only:
+// h1 reaches h2 through r1.
+func ExampleLab() {
+	t := &testing.T{}
+	lab := netnstest.Lab(t, `
+lab: demo
+nodes:
+  r1: {sysctls: {net.ipv4.ip_forward: "1"}}
+  h1: {routes: ["default via 10.0.1.1"]}
+  h2: {routes: ["default via 10.0.2.1"]}
+links:
+  - endpoints: [r1:eth0, h1:eth0]
+    addresses: [10.0.1.1/24, 10.0.1.2/24]
+  - endpoints: [r1:eth1, h2:eth0]
+    addresses: [10.0.2.1/24, 10.0.2.2/24]
+`)
+	ln := netnstest.Listen(t, lab.Node("h2"), "tcp", "10.0.2.2:0")
+	c := netnstest.Dial(t, lab.Node("h1"), "tcp", ln.Addr().String())
+	fmt.Println(c.LocalAddr(), "->", c.RemoteAddr()) // 10.0.1.2:41234 -> 10.0.2.2:37001
+	fmt.Println(lab.Node("r1").Name())               // netnstest-4242-1-mypkg-TestRouting-r1
+}

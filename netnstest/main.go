@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/jsimonetti/rtnetlink/v2"
+	"github.com/setns/setns/lab"
 	"github.com/setns/setns/netns"
 )
 
@@ -50,6 +51,8 @@ func InSandbox() bool { return inSandbox }
 //     left: names New made (Prefix, pid, sequence, package) whose process
 //     is gone and whose namespace no live process holds (New takes a
 //     shared flock on it), such as those NETNSTEST_KEEP kept.
+//   - In the sandbox, lab journals (see Lab) go to a temporary directory
+//     of the run instead of lab.StateDir.
 //   - After the tests, a namespace left by this run fails it: in the sandbox
 //     any name in the run directory, otherwise any name New gave in this
 //     process, except those NETNSTEST_KEEP=1 kept for failed tests. Leaked
@@ -89,6 +92,17 @@ func run(m *testing.M) int {
 		}
 		why := fmt.Sprintf("this system refuses them (%v)", err)
 		noSandbox.Store(&why)
+	}
+	if inSandbox {
+		// Lab journals too stay in the sandbox, where the machine's
+		// state directory may not even be writable.
+		dir, err := os.MkdirTemp("", "netnstest-labs-")
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "netnstest: sandbox: %v\n", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		lab.StateDir = dir
 	}
 	if os.Geteuid() == 0 {
 		sweep()

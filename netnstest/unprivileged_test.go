@@ -100,8 +100,10 @@ func TestUnprivileged(t *testing.T) {
 	if err != nil || !strings.Contains(out, "--- PASS: TestParallel") {
 		t.Fatalf("the suite as uid 65534: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, "--- PASS: TestFailMidSetup") || !strings.Contains(out, "--- PASS: TestCommand") {
-		t.Errorf("the suite as uid 65534 did not run every test:\n%s", out)
+	for _, test := range []string{"TestFailMidSetup", "TestCommand", "TestLab", "TestLabParallel", "TestLabFails"} {
+		if !strings.Contains(out, "--- PASS: "+test+" ") {
+			t.Errorf("the suite as uid 65534 did not pass %s:\n%s", test, out)
+		}
 	}
 }
 

@@ -252,6 +252,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "setns: %v\nTry 'setns -h' for more information.\n", err)
 		return 1
 	}
+	if code, done := enterOwner(o, stderr); done {
+		return code
+	}
 	warn := func(err error) { fmt.Fprintf(stderr, "setns: warning: %v\n", err) }
 	execOpts := &netns.ExecOptions{Bare: o.bare, Warn: warn, DNS: o.dns, FixLoopbackDNS: !o.bare,
 		PreserveFDs: o.preserve}
@@ -360,7 +363,7 @@ func applySysctls(ns *netns.NS, list []sysctl) error {
 func withName(env []string, name string) []string {
 	out := env[:0:0]
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, "NETNS_NAME=") {
+		if !strings.HasPrefix(kv, "NETNS_NAME=") && !strings.HasPrefix(kv, ownerEnv+"=") {
 			out = append(out, kv)
 		}
 	}

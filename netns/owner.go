@@ -81,7 +81,7 @@ func CreateOwned(name string, uid, gid uint32, opts *CreateOptions) (*NS, error)
 func makeOwned(uid, gid uint32) (user, net int, err error) {
 	prog, err := exec.LookPath("unshare")
 	if err != nil {
-		return -1, -1, fmt.Errorf("user namespace: %w (install util-linux)", err)
+		return -1, -1, fmt.Errorf("user namespace: %v (install util-linux)", err)
 	}
 	// cat echoes a line once unshare has made the namespaces and exec'd
 	// it, and exits when we close its input.
@@ -99,7 +99,8 @@ func makeOwned(uid, gid uint32) (user, net int, err error) {
 	var stderr limitedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		return -1, -1, fmt.Errorf("user namespace: %w", err)
+		// %v: newError would replace a wrapped *fs.PathError by its errno.
+		return -1, -1, fmt.Errorf("user namespace: start %s as uid %d: %v", prog, uid, unwrapPath(err))
 	}
 	defer func() {
 		in.Close()
@@ -114,6 +115,9 @@ func makeOwned(uid, gid uint32) (user, net int, err error) {
 	if rerr != nil || line != "ready\n" {
 		in.Close()
 		cmd.Wait()
+		if b := UserNSBlocker("/proc/sys"); b != "" {
+			return -1, -1, fmt.Errorf("user namespace: %s", b)
+		}
 		if msg := stderr.line(); msg != "" {
 			return -1, -1, fmt.Errorf("user namespace: %s", msg)
 		}
@@ -278,6 +282,35 @@ func LookupOwner(name string) (*Owner, error) {
 		closeFd(nfd)
 	}
 	return o, nil
+}
+
+// UserNSBlocker reads the sysctls under procSys (normally /proc/sys) that
+// can keep unprivileged users from making user namespaces, and returns
+// one line naming the first that does and its fix, or "" when none does:
+// user.max_user_namespaces 0 (hardened hosts; the value read is that of
+// the caller's user namespace), kernel.unprivileged_userns_clone 0 (older
+// Debian kernels), kernel.apparmor_restrict_unprivileged_userns 1 (Ubuntu
+// 23.10 and later).
+func UserNSBlocker(procSys string) string {
+	read := func(key string) string {
+		b, err := os.ReadFile(filepath.Join(procSys, key))
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	switch {
+	case read("user/max_user_namespaces") == "0":
+		return "user namespaces are disabled: user.max_user_namespaces is 0 " +
+			"(fix: sysctl -w user.max_user_namespaces=10000)"
+	case read("kernel/unprivileged_userns_clone") == "0":
+		return "unprivileged user namespaces are disabled: kernel.unprivileged_userns_clone is 0 " +
+			"(fix: sysctl -w kernel.unprivileged_userns_clone=1)"
+	case read("kernel/apparmor_restrict_unprivileged_userns") == "1":
+		return "AppArmor restricts unprivileged user namespaces: kernel.apparmor_restrict_unprivileged_userns is 1 " +
+			"(fix: an AppArmor profile granting \"userns,\" to unshare, or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0)"
+	}
+	return ""
 }
 
 // limitedBuffer keeps the first line a holder writes to stderr.

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"os/exec"
+	"syscall"
 	"testing"
 
 	"github.com/setns/setns/internal/nstest"
@@ -83,5 +86,35 @@ rc=0
 `
 	if out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
+
+// TestAddOwnerBlocked: where user namespaces are blocked, add --owner
+// fails with one line naming the sysctl and its fix, and leaves nothing
+// behind. The block is user.max_user_namespaces=0 set in a user
+// namespace of the test's own (the limit is per user namespace), so the
+// host's setting is never touched.
+func TestAddOwnerBlocked(t *testing.T) {
+	nstest.RequireRoot(t)
+	t.Parallel()
+	cmd := exec.Command("sh", "-c", `set -u
+echo 0 >/proc/sys/user/max_user_namespaces
+mount -t tmpfs nstest /run
+"$NETNS" add --owner 4242 t 2>&1; echo rc=$?
+ls -A /run/netns; ls -A /run/setns/userns 2>/dev/null
+echo end`)
+	cmd.Env = append(os.Environ(), "NETNS_RUN_MAIN=1", "NETNS="+self)
+	full := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 65536}}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWNET,
+		UidMappings: full, GidMappings: full, GidMappingsEnableSetgroups: true,
+	}
+	out, err := cmd.CombinedOutput()
+	want := `netns: create "t": user namespace: user namespaces are disabled: user.max_user_namespaces is 0 (fix: sysctl -w user.max_user_namespaces=10000)
+rc=1
+end
+`
+	if err != nil || string(out) != want {
+		t.Errorf("got %v\n%s\nwant\n%s", err, out, want)
 	}
 }

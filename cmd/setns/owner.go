@@ -29,7 +29,9 @@ func enterOwner(o *options, stderr io.Writer) (code int, done bool) {
 		return 0, false
 	}
 	owner, err := netns.LookupOwner(o.name)
-	if err != nil || owner == nil || owner.Joined {
+	// Not paired: a user namespace left by "ip netns delete" under a name
+	// made again since; the name is not delegated.
+	if err != nil || owner == nil || owner.Joined || !owner.Paired {
 		return 0, false
 	}
 	fail := func(format string, a ...any) (int, bool) {

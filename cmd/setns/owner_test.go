@@ -144,3 +144,27 @@ func TestDelegatedRefusesOthers(t *testing.T) {
 		}
 	}
 }
+
+// TestDelegatedStaleOwner: a user namespace that "ip netns delete" left
+// behind does not make a root namespace made again under the name look
+// delegated: its old owner is refused by the kernel as anyone is, and
+// others are not told it belongs to someone.
+func TestDelegatedStaleOwner(t *testing.T) {
+	nstest.RequireRoot(t)
+	name := delegated(t)
+	if _, errs, code := nstest.IP(t, "netns", "delete", name); code != 0 {
+		t.Fatal(errs)
+	}
+	if _, errs, code := nstest.IP(t, "netns", "add", name); code != 0 {
+		t.Fatal(errs)
+	}
+	_, bins := userBinaries(t)
+	for _, bin := range bins {
+		for _, uid := range []string{"4242", "4243"} {
+			_, errs, code := asUser(t, uid, bin, false, name, "true")
+			if code != 1 || strings.Contains(errs, "belongs to") || !strings.Contains(errs, "operation not permitted") {
+				t.Errorf("%s as %s: exit %d, %q; want the kernel's refusal", bin, uid, code, errs)
+			}
+		}
+	}
+}

@@ -26,6 +26,7 @@ Run COMMAND (default: $SHELL, else /bin/sh) in the network namespace NAME,
 as created by "ip netns add NAME", creating it if it does not exist, or in
 the namespace file at PATH. The command gets the environment of
 "ip netns exec", keeps setns's PID, and finds NAME in $NETNS_NAME.
+A namespace root delegated to you ("netns add --owner") needs no sudo.
 
 Options:
   --no-create          fail if NAME does not exist instead of creating it

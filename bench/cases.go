@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,6 +92,8 @@ func comparisons(c *config) []comparison {
 		enter(c, "enter-go-1", 1, goPath),
 		bare(c, "bare"),
 		bare(c, "bare-go", goPath),
+		delegatedEnter(c, "delegated"),
+		delegatedEnter(c, "delegated-go", goPath),
 		createEnter(c),
 		enter(c, "enter-1000", c.mass),
 		enter(c, "enter-go-1000", c.mass, goPath),
@@ -128,6 +131,39 @@ func enter(c *config, key string, n int, env ...string) comparison {
 		key: key, title: title, goal: goal, pairs: c.enterPairs,
 		ours:   side{prep: at(n), steps: run1(c.setns, name, "true"), env: env},
 		theirs: side{steps: run1("ip", "netns", "exec", name, "true")},
+	}
+}
+
+// owned is the delegated namespace (netns add --owner) the delegated
+// comparisons enter, owned by uid ownerUID.
+const (
+	owned    = "owned"
+	ownerUID = 65534
+)
+
+// delegatedEnter is setns entering a delegated namespace as its owner,
+// without privilege, against setns entering a root namespace as root;
+// both through setpriv(1), so they pay the same for it. Its goal is the
+// one for entering a delegated namespace: at most 1.5 times as long.
+func delegatedEnter(c *config, key string, env ...string) comparison {
+	title := "owner: `setns OWNED true` vs root: `setns NAME true`"
+	if env != nil {
+		title = fmt.Sprintf("same, Go path (`%s`)", env[0])
+	}
+	uid := strconv.Itoa(ownerUID)
+	return comparison{
+		key: key, title: title, goal: 1.5, pairs: c.enterPairs,
+		ours: side{prep: func(int) error {
+			if err := population(1); err != nil {
+				return err
+			}
+			ns, err := netns.CreateOwned(owned, ownerUID, ownerUID, nil)
+			if err != nil {
+				return err
+			}
+			return ns.Close()
+		}, steps: run1("setpriv", "--reuid="+uid, "--regid="+uid, "--clear-groups", c.setns, owned, "true"), env: env},
+		theirs: side{steps: run1("setpriv", "--reuid=0", "--regid=0", "--clear-groups", c.setns, name, "true"), env: env},
 	}
 }
 

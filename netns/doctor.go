@@ -20,6 +20,7 @@ const (
 	KindStackedMixed   = "stacked-different" // different namespaces mounted on the name
 	KindOtherNamespace = "other-namespace"   // an nsfs file of another namespace type
 	KindUnpropagated   = "unpropagated"      // empty here, a namespace in another mount namespace
+	KindOrphanOwner    = "orphan-owner"      // in UserNSDir: no network namespace of its own at RunDir/NAME
 )
 
 // StaleAge is how old (by its modification time) a placeholder not made
@@ -97,7 +98,38 @@ func Diagnose() ([]Finding, error) {
 		}
 	}
 	guardElsewhere(out)
-	return out, nil
+	return append(out, diagnoseOwners()...), nil
+}
+
+// diagnoseOwners checks the owner pairs of delegated namespaces: each
+// entry of UserNSDir must be a user namespace that owns the network
+// namespace of the same name in RunDir. One that does not (the name was
+// deleted by "ip netns delete", which knows nothing of it) is
+// KindOrphanOwner, and Fix removes it (RemoveOwner).
+func diagnoseOwners() []Finding {
+	entries, err := os.ReadDir(UserNSDir)
+	if err != nil {
+		return nil
+	}
+	var out []Finding
+	for _, e := range entries {
+		if f := diagnoseOwner(e.Name()); f != nil {
+			out = append(out, *f)
+		}
+	}
+	return out
+}
+
+func diagnoseOwner(name string) *Finding {
+	o, err := LookupOwner(name)
+	if err != nil || o != nil && o.Paired {
+		return nil
+	}
+	detail := "user namespace of a delegated name whose network namespace is gone or not its own"
+	if o == nil {
+		detail = "not a user namespace"
+	}
+	return &Finding{Name: name, Path: UserNSDir + "/" + name, Kind: KindOrphanOwner, Detail: detail}
 }
 
 // removable reports whether Fix would unlink an entry of f's kind.
@@ -252,6 +284,12 @@ func diagnose(name string, roots []string) *Finding {
 // nothing if it changed or is no longer Fixable. A live namespace is never
 // touched. Needs CAP_SYS_ADMIN.
 func (f *Finding) Fix() error {
+	if f.Kind == KindOrphanOwner {
+		if diagnoseOwner(f.Name) == nil {
+			return newError("fix", f.Name, errors.New("changed since it was examined"))
+		}
+		return RemoveOwner(f.Name)
+	}
 	mounts, err := readMountinfo()
 	if err != nil {
 		return newError("fix", f.Name, err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -1020,4 +1021,54 @@ func mountedHere(nsfd int, dir fileID, dirFS uint64, dirRoot string, names map[s
 		}
 	}
 	return found, nil
+}
+
+// Used by the delegated namespaces (owner.go).
+
+// nsGetUserNS and nsGetOwnerUID are NS_GET_USERNS and NS_GET_OWNER_UID
+// (<linux/nsfs.h>): _IO(0xb7, 0x1) and _IO(0xb7, 0x4).
+const (
+	nsGetUserNS   = 0xb701
+	nsGetOwnerUID = 0xb704
+)
+
+// owningUserNS returns a new descriptor of the user namespace that owns
+// the namespace open as fd.
+func owningUserNS(fd int) (int, error) {
+	u, err := unix.IoctlRetInt(fd, nsGetUserNS)
+	return u, os.NewSyscallError("ioctl NS_GET_USERNS", err)
+}
+
+// userNSOwner returns the uid (in the caller's user namespace) that owns
+// the user namespace open as fd.
+func userNSOwner(fd int) (uint32, error) {
+	var uid uint32
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), nsGetOwnerUID, uintptr(unsafe.Pointer(&uid)))
+	if errno != 0 {
+		return 0, os.NewSyscallError("ioctl NS_GET_OWNER_UID", errno)
+	}
+	return uid, nil
+}
+
+// isUserNS tells whether fd is an nsfs file of a user namespace.
+func isUserNS(fd int) bool {
+	fi, err := inspect(fd)
+	return err == nil && fi.fsMagic == unix.NSFS_MAGIC && fi.nsType == unix.CLONE_NEWUSER
+}
+
+// createFile makes path as an empty file with mode perm, failing if it
+// exists; it is a mount point for a namespace file.
+func createFile(path string, perm uint32) error {
+	fd, err := unix.Open(path, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, perm)
+	if err != nil {
+		return err
+	}
+	return unix.Close(fd)
+}
+
+// holderAttr is how a delegated namespace's holder process starts: as
+// uid:gid with no supplementary groups, killed if we die.
+func holderAttr(uid, gid uint32) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{}},
+		Pdeathsig: syscall.SIGKILL}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os/user"
+	"strconv"
 	"strings"
 
 	"github.com/setns/setns/netns"
@@ -76,7 +78,11 @@ func (c *cmd) initNames() {
 
 // list is "ip netns list": each name in directory order, with its nsid.
 // Nothing at all, not even "[]", when the run directory cannot be read.
-func (c *cmd) list([]string) result {
+// A delegated namespace (add --owner) gets an "owner" key (the uid) in
+// JSON, and with "list --owners" an "owner: uid N (NAME)" in the text;
+// plain "list" prints what ip prints.
+func (c *cmd) list(args []string) result {
+	owners := len(args) > 0 && args[0] == "--owners"
 	ids, exists := c.scanned, c.scanned != nil
 	if !exists {
 		ids, exists = c.scan()
@@ -93,6 +99,9 @@ func (c *cmd) list([]string) result {
 			if e.ID >= 0 {
 				j.intField("id", e.ID)
 			}
+			if o := ownerOf(e.Name); o != nil {
+				j.intField("owner", int(o.UID))
+			}
 			j.endObject()
 		}
 		j.endArray()
@@ -103,9 +112,30 @@ func (c *cmd) list([]string) result {
 		if e.ID >= 0 {
 			fmt.Fprintf(c.out, " (id: %d)", e.ID)
 		}
+		if o := ownerOf(e.Name); owners && o != nil {
+			fmt.Fprintf(c.out, " (owner: %s)", describeUID(o.UID))
+		}
 		c.out.WriteByte('\n')
 	}
 	return ok
+}
+
+// ownerOf is the delegation of name when its user namespace owns its
+// network namespace, else nil.
+func ownerOf(name string) *netns.Owner {
+	if o, err := netns.LookupOwner(name); err == nil && o != nil && o.Paired {
+		return o
+	}
+	return nil
+}
+
+// describeUID names uid as "uid 1000 (alice)", or "uid 1000".
+func describeUID(uid uint32) string {
+	s := "uid " + strconv.FormatUint(uint64(uid), 10)
+	if u, err := user.LookupId(strconv.FormatUint(uint64(uid), 10)); err == nil && u.Username != "" {
+		s += " (" + u.Username + ")"
+	}
+	return s
 }
 
 func (c *cmd) jsonWriter() *jsonWriter {

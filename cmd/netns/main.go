@@ -4,9 +4,9 @@
 //
 // # Synopsis
 //
-//	netns [OPTIONS] [list]
+//	netns [OPTIONS] [list [--owners]]
 //	netns [OPTIONS] list-id [target-nsid N] [nsid M]
-//	netns [OPTIONS] add NAME
+//	netns [OPTIONS] add [--owner USER[:GROUP]] NAME
 //	netns [OPTIONS] attach NAME PID
 //	netns [OPTIONS] set NAME NETNSID
 //	netns [OPTIONS] [-all] delete [NAME]
@@ -92,6 +92,19 @@
 // half a second shows a progress line on stderr (not with -j). lab is
 // matched only in full.
 //
+// add --owner USER[:GROUP], not in ip, makes a delegated namespace:
+// its network namespace is owned by a new user namespace that USER owns
+// (USER's uid and GROUP, by default USER's group, map to 0 inside), so
+// that USER can enter it with "setns NAME" without sudo and configure it
+// (links, addresses, routes, nftables) with the capabilities root has
+// inside, and nobody else but root can; files made inside stay USER's.
+// The network namespace is at /run/netns/NAME as usual, the user
+// namespace at /run/setns/userns/NAME, which ip does not list; delete
+// removes both. list -j gives delegated names an "owner" key (the uid),
+// list --owners adds "(owner: uid N (USER))"; doctor reports a user
+// namespace whose network namespace is gone ("ip netns delete" leaves it)
+// as orphan-owner and --fix removes it.
+//
 // Deliberate differences from ip: monitor reports a name only once it is
 // a usable namespace, and flushes each line; -all delete goes on past a
 // failure and then exits 1; add brings the loopback device up; exec and
@@ -122,6 +135,14 @@
 //	                     pty if on a terminal
 //	--preserve-fds N     with --user, keep descriptors 3 to 3+N-1 open
 //	--dns ADDR           give COMMAND a resolv.conf naming ADDR (repeatable)
+//
+// # Add and list options
+//
+// Not in ip.
+//
+//	--owner USER[:GROUP]  add: delegate NAME to USER, who can then enter and
+//	                      configure it without root ("setns NAME", no sudo)
+//	--owners          list: show the owner of each delegated namespace
 //
 // # Link options
 //

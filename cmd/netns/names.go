@@ -2,19 +2,47 @@ package main
 
 import (
 	"errors"
+	"io/fs"
+	"strings"
 
+	"github.com/setns/setns/internal/runas"
 	"github.com/setns/setns/netns"
 )
 
 // This file holds the verbs that make, name and remove namespaces.
 
 // add is "ip netns add NAME". Extra words are ignored, as by ip. Unlike
-// ip, it brings the loopback device up, as setns does.
+// ip, it brings the loopback device up, as setns does. "add --owner
+// USER[:GROUP] NAME" delegates NAME to USER (netns.CreateOwned).
 func (c *cmd) add(args []string) result {
+	owner := ""
+	if len(args) > 0 && (args[0] == "--owner" || strings.HasPrefix(args[0], "--owner=")) {
+		if v, found := strings.CutPrefix(args[0], "--owner="); found {
+			owner, args = v, args[1:]
+		} else if len(args) > 1 {
+			owner, args = args[1], args[2:]
+		} else {
+			return c.fail(1, "add: --owner needs USER[:GROUP]")
+		}
+		if owner == "" {
+			return c.fail(1, "add: --owner needs USER[:GROUP]")
+		}
+	}
 	if len(args) < 1 {
 		return c.fail(1, "add: no namespace name given")
 	}
-	ns, err := netns.Create(args[0], &netns.CreateOptions{Warn: c.warn})
+	opts := &netns.CreateOptions{Warn: c.warn}
+	var ns *netns.NS
+	var err error
+	if owner != "" {
+		u, uerr := runas.Lookup(owner)
+		if uerr != nil {
+			return c.fail(1, "add %q: --owner: %v", args[0], uerr)
+		}
+		ns, err = netns.CreateOwned(args[0], u.Cred.UID, u.Cred.GID, opts)
+	} else {
+		ns, err = netns.Create(args[0], opts)
+	}
 	if err != nil {
 		return c.fail(1, "%v", err)
 	}
@@ -86,10 +114,22 @@ func (c *cmd) delete(args []string) result {
 		return c.fail(1, "delete: no namespace name given")
 	}
 	c.disconnectFirst(args[0])
-	if err := netns.Delete(args[0]); err != nil {
+	if err := deleteName(args[0]); err != nil {
 		return c.fail(1, "%v", err)
 	}
 	return ok
+}
+
+// deleteName deletes NAME and, once its network namespace is gone (or
+// was already), the user namespace of a delegated NAME.
+func deleteName(name string) error {
+	err := netns.Delete(name)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		if rerr := netns.RemoveOwner(name); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	return err
 }
 
 // deleteAll deletes every name in directory order. Unlike ip, which stops
@@ -103,7 +143,7 @@ func (c *cmd) deleteAll() result {
 	r := ok
 	for _, n := range names {
 		c.disconnectFirst(n)
-		if err := netns.Delete(n); err != nil {
+		if err := deleteName(n); err != nil {
 			r = c.fail(1, "%v", err)
 		}
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/setns/setns/netns"
 )
 
-const usage = `Usage:	netns [OPTIONS] [list]
+const usage = `Usage:	netns [OPTIONS] [list [--owners]]
 	netns [OPTIONS] list-id [target-nsid N] [nsid M]
-	netns [OPTIONS] add NAME
+	netns [OPTIONS] add [--owner USER[:GROUP]] NAME
 	netns [OPTIONS] attach NAME PID
 	netns [OPTIONS] set NAME NETNSID
 	netns [OPTIONS] [-all] delete [NAME]
@@ -55,6 +55,11 @@ Exec options (none: exactly "ip netns exec"):
                        pty if on a terminal
   --preserve-fds N     with --user, keep descriptors 3 to 3+N-1 open
   --dns ADDR           give COMMAND a resolv.conf naming ADDR (repeatable)
+
+Add and list options (not in ip):
+  --owner USER[:GROUP]  add: delegate NAME to USER, who can then enter and
+                        configure it without root ("setns NAME", no sudo)
+  --owners          list: show the owner of each delegated namespace
 
 Link options (link is not in ip; NS "." is the namespace netns runs in):
   --addr CIDR       add CIDR to the first end; a second --addr, to the second

@@ -64,6 +64,8 @@
 // Must equal netns.RunDir and netns.EtcDir (checked by a test).
 #define RUN_DIR "/run/netns"
 #define ETC_DIR "/etc/netns"
+// Must equal netns.UserNSDir (checked by a test).
+#define USERNS_DIR "/run/setns/userns"
 #define NSFS_MAGIC_ 0x6e736673
 #define MAX_KEEP 32
 
@@ -316,13 +318,46 @@ static int remount_sys(const char *name, char paths[][4096], int n)
 	return ok ? 0 : -1;
 }
 
+// join_owner moves setns into the user namespace of the delegated
+// namespace NAME (netns add --owner), if there is one and setns is not in
+// it yet: the network namespace can only be entered from there. The Go
+// runtime cannot do it (setns(2) refuses CLONE_NEWUSER to a threaded
+// process), so it happens here, single-threaded, before the runtime
+// starts. The step cannot be undone and needs none: whatever follows,
+// the fast path or the Go path, runs as the owner's root in that user
+// namespace, with no more privilege in the host's than before. A refusal
+// (another user's namespace) is left to the Go path to explain.
+static void join_owner(const char *name)
+{
+	char path[sizeof USERNS_DIR + MAX_NAME + 1];
+	snprintf(path, sizeof path, USERNS_DIR "/%s", name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	struct statfs sfs;
+	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == NSFS_MAGIC_ &&
+	    ioctl(fd, NS_GET_NSTYPE_) == CLONE_NEWUSER && !same("/proc/self/ns/user", fd))
+		(void)setns(fd, CLONE_NEWUSER);
+	close(fd);
+}
+
 __attribute__((constructor)) static void setns_fast_path(void)
 {
 	refuse_privileged();
 	extern char **environ;
 	char **envp = environ;
 	int argc = 0;
-	if (!envp || fp_first_env(envp, "SETNS_NO_FASTPATH"))
+	if (!envp)
+		return;
+	// SETNS_USERNS=NAME: the Go path re-executed setns to join NAME's
+	// user namespace here; it does the rest itself.
+	const char *owned = fp_first_env(envp, "SETNS_USERNS");
+	if (owned) {
+		if (geteuid() != 0 && fp_valid_name(owned))
+			join_owner(owned);
+		return;
+	}
+	if (fp_first_env(envp, "SETNS_NO_FASTPATH"))
 		return;
 	char **argv = fp_read_args(&argc);
 	if (!argv || argc < 3)
@@ -331,6 +366,8 @@ __attribute__((constructor)) static void setns_fast_path(void)
 	if (argc < i + 2 || !fp_valid_name(argv[i]))
 		return;
 	const char *name = argv[i];
+	if (geteuid() != 0)
+		join_owner(name);
 	char **cmd = argv + i + 1;
 	// The namespace first: a missing one (setns creates it) leaves at once.
 	char path[sizeof RUN_DIR + MAX_NAME + 1], etc[sizeof ETC_DIR + MAX_NAME + 1];

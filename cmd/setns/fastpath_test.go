@@ -68,6 +68,7 @@ func TestFastPathConstants(t *testing.T) {
 	for _, want := range []string{
 		"#define RUN_DIR \"" + netns.RunDir + "\"\n",
 		"#define ETC_DIR \"" + netns.EtcDir + "\"\n",
+		"#define USERNS_DIR \"" + netns.UserNSDir + "\"",
 	} {
 		if !strings.Contains(string(src), want) {
 			t.Errorf("fastpath.c lacks %q", want)

@@ -27,6 +27,16 @@
 // SIGKILL, the kernel deletes it at once, and "netns doctor --fix" takes
 // back the rest. --uplink --temp is a throwaway namespace with internet.
 //
+// A namespace that root delegated to a user ("netns add --owner USER
+// NAME") is entered by that user without sudo: setns joins the user
+// namespace that owns NAME (/run/setns/userns/NAME), where USER is root,
+// before it enters NAME, in C code that runs before the Go runtime starts
+// threads (joining a user namespace needs a single-threaded process; with
+// options, setns re-executes itself for it, with SETNS_USERNS set). The
+// command is uid 0 with every capability inside that user namespace
+// only: it can configure NAME, has no privilege on the host, and its
+// files are USER's. Anyone else gets one line naming the owner.
+//
 // # Options
 //
 //	--no-create          fail if NAME does not exist instead of creating it

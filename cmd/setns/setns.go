@@ -26,6 +26,7 @@ Run COMMAND (default: $SHELL, else /bin/sh) in the network namespace NAME,
 as created by "ip netns add NAME", creating it if it does not exist, or in
 the namespace file at PATH. The command gets the environment of
 "ip netns exec", keeps setns's PID, and finds NAME in $NETNS_NAME.
+A namespace root delegated to you ("netns add --owner") needs no sudo.
 
 Options:
   --no-create          fail if NAME does not exist instead of creating it
@@ -281,6 +282,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "setns: %v\nTry 'setns -h' for more information.\n", err)
 		return 1
 	}
+	if code, done := enterOwner(o, stderr); done {
+		return code
+	}
 	warn := func(err error) { fmt.Fprintf(stderr, "setns: warning: %v\n", err) }
 	execOpts := &netns.ExecOptions{Bare: o.bare, Warn: warn, DNS: o.dns, FixLoopbackDNS: !o.bare,
 		PreserveFDs: o.preserve}
@@ -389,7 +393,7 @@ func applySysctls(ns *netns.NS, list []sysctl) error {
 func withName(env []string, name string) []string {
 	out := env[:0:0]
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, "NETNS_NAME=") {
+		if !strings.HasPrefix(kv, "NETNS_NAME=") && !strings.HasPrefix(kv, ownerEnv+"=") {
 			out = append(out, kv)
 		}
 	}

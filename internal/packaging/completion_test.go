@@ -134,6 +134,8 @@ func TestCompletionOptions(t *testing.T) {
 		{[]string{"netns", "-"}},
 		{[]string{"netns", "exec", "-"}},
 		{[]string{"netns", "doctor", "-"}},
+		{[]string{"netns", "add", "-"}},
+		{[]string{"netns", "list", "-"}},
 		{[]string{"netns", "link", "add", "-"}},
 		{[]string{"netns", "link", "list", "-"}},
 		{[]string{"netns", "connect", "x", "-"}},

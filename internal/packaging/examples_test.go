@@ -173,6 +173,7 @@ ip link set eth0 up
 ip addr add 192.0.2.2/24 dev eth0
 ip route add default via 192.0.2.1
 sshd 600 &
+until pgrep -x sshd >/dev/null; do sleep 0.01; done # started, and exec-ed as sshd
 cd "$EXAMPLE_DIR"
 `
 

@@ -519,15 +519,30 @@ func (st *state) undo(ctx context.Context, host *netns.NS, r *record) error {
 // A namespace that is not connected is not an error (Disconnect is
 // idempotent). Errors are *Error.
 func Disconnect(ctx context.Context, name string, o *Options) error {
-	fail := func(err error) error { return &Error{"disconnect", name, err} }
+	err := withJournal(o, name, func(host *netns.NS, st *state, r *record) error {
+		if r.HostInode != host.Inode() {
+			return fmt.Errorf("connected from another namespace (inode %d)", r.HostInode)
+		}
+		return st.undo(ctx, host, r)
+	})
+	if err != nil {
+		return &Error{"disconnect", name, err}
+	}
+	return nil
+}
+
+// withJournal runs f on NAME's journal with the host namespace open and
+// the journals locked; a name with no journal is not an error (f does not
+// run).
+func withJournal(o *Options, name string, f func(host *netns.NS, st *state, r *record) error) error {
 	host, closeHost, err := hostNS(o)
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	defer closeHost()
 	st, err := lockState(o.stateDir())
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	defer st.unlock()
 	r, err := st.load(name)
@@ -535,15 +550,9 @@ func Disconnect(ctx context.Context, name string, o *Options) error {
 		return nil
 	}
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	if r.HostInode != host.Inode() {
-		return fail(fmt.Errorf("connected from another namespace (inode %d)", r.HostInode))
-	}
-	if err := st.undo(ctx, host, r); err != nil {
-		return fail(err)
-	}
-	return nil
+	return f(host, st, r)
 }
 
 // Connected reports whether NAME has a journal in o's state directory.

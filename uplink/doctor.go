@@ -95,32 +95,17 @@ func (r *record) stale() string {
 // Fix undoes a leftover's journal, if it is still a leftover (checked
 // again under the lock).
 func (l Leftover) Fix(ctx context.Context, o *Options) error {
-	fail := func(err error) error { return &Error{"fix", l.Name, err} }
-	host, closeHost, err := hostNS(o)
-	if err != nil {
-		return fail(err)
-	}
-	defer closeHost()
-	st, err := lockState(o.stateDir())
-	if err != nil {
-		return fail(err)
-	}
-	defer st.unlock()
-	r, err := st.load(l.Name)
-	if err != nil {
-		return nil // gone meanwhile
-	}
-	if r.HostInode != host.Inode() {
-		return nil
-	}
-	if r.stale() == "" {
-		if err := r.repairTable(host); err != nil {
-			return fail(err)
+	err := withJournal(o, l.Name, func(host *netns.NS, st *state, r *record) error {
+		switch {
+		case r.HostInode != host.Inode():
+			return nil // another host's
+		case r.stale() == "":
+			return r.repairTable(host)
 		}
-		return nil
-	}
-	if err := st.undo(ctx, host, r); err != nil {
-		return fail(err)
+		return st.undo(ctx, host, r)
+	})
+	if err != nil {
+		return &Error{"fix", l.Name, err}
 	}
 	return nil
 }

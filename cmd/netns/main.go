@@ -200,6 +200,7 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/setns/setns/internal/rootless"
 	"github.com/setns/setns/internal/runas"
 )
 
@@ -217,6 +218,16 @@ func main() {
 	// netns would turn every user into root.
 	if err := runas.CheckInvoker(); err != nil {
 		fmt.Fprintf(os.Stderr, "netns: %v\n", err)
+		os.Exit(1)
+	}
+	// Not root: the user's own namespaces (rootless mode), in the user
+	// and mount namespaces of a keeper that this joins by re-executing.
+	if err := rootless.Joined(); err != nil {
+		fmt.Fprintf(os.Stderr, "netns: rootless mode: %v\n", err)
+		os.Exit(1)
+	}
+	if rootless.Active() {
+		fmt.Fprintf(os.Stderr, "netns: rootless mode: %v\n", rootless.Enter())
 		os.Exit(1)
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

@@ -74,6 +74,7 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/setns/setns/internal/rootless"
 	"github.com/setns/setns/internal/runas"
 )
 
@@ -90,6 +91,12 @@ func main() {
 	// setns would turn every user into root.
 	if err := runas.CheckInvoker(); err != nil {
 		fmt.Fprintf(os.Stderr, "setns: %v\n", err)
+		os.Exit(1)
+	}
+	// The rootless keeper runs here, and a command re-executed to join
+	// it checks it did.
+	if err := rootless.Joined(); err != nil {
+		fmt.Fprintf(os.Stderr, "setns: rootless mode: %v\n", err)
 		os.Exit(1)
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

@@ -60,6 +60,11 @@ __attribute__((constructor(101))) static void rootless_join(void)
 	const char *dir = strchr(v, ':');
 	if (!dir || dir[1] != '/')
 		return;
+	// The lock descriptor the Go side handed over (see Joined): it must
+	// not reach COMMAND, which the fast path may execute before Go runs.
+	int lockfd = atoi(v);
+	if (lockfd > 2)
+		(void)fcntl(lockfd, F_SETFD, FD_CLOEXEC);
 	dir++;
 	char path[4096], rec[128];
 	if (snprintf(path, sizeof path, "%s/setns/keeper", dir) >= (int)sizeof path ||

@@ -37,6 +37,18 @@
 // only: it can configure NAME, has no privilege on the host, and its
 // files are USER's. Anyone else gets one line naming the owner.
 //
+// Run by a user who is not root (and NAME not delegated to them), setns
+// works on the user's own namespaces (rootless mode), in
+// $XDG_RUNTIME_DIR/netns, never on the host's /run/netns: the first use
+// starts a per-user keeper process (setns-keeper) that holds a user
+// namespace, where the user is uid 0, and a mount namespace, where
+// $XDG_RUNTIME_DIR/netns is bound onto /run/netns; setns joins both
+// (re-executing itself with SETNS_ROOTLESS set, so that C code joins
+// before the Go runtime starts) and does its usual work there. COMMAND
+// has every capability in that user namespace only. The namespaces
+// survive between commands; the keeper exits after the last one is
+// deleted. --uplink needs root; --path and --pid are not rootless.
+//
 // # Options
 //
 //	--no-create          fail if NAME does not exist instead of creating it

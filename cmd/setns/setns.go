@@ -28,6 +28,8 @@ as created by "ip netns add NAME", creating it if it does not exist, or in
 the namespace file at PATH. The command gets the environment of
 "ip netns exec", keeps setns's PID, and finds NAME in $NETNS_NAME.
 A namespace root delegated to you ("netns add --owner") needs no sudo.
+Run as a normal user, NAME is one of your own, in $XDG_RUNTIME_DIR/netns
+(rootless mode), never the host's.
 
 Options:
   --no-create          fail if NAME does not exist instead of creating it

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -142,5 +143,38 @@ func TestRootlessSetns(t *testing.T) {
 	after, _ := os.ReadDir(netns.RunDir)
 	if len(after) != len(before) {
 		t.Errorf("host run directory changed: %v, then %v", before, after)
+	}
+}
+
+// TestRootlessBlocked: where user namespaces are refused, rootless mode
+// prints one line naming the sysctl and its fix, and leaves no keeper or
+// record. user.max_user_namespaces is set to 0 in a user namespace the
+// test makes (the limit counts for it and below), not on the machine.
+func TestRootlessBlocked(t *testing.T) {
+	nstest.RequireRoot(t)
+	nstest.RequireTool(t, "setpriv")
+	dir, bins := userBinaries(t)
+	xdg := runtimeDir(t, dir, 65534)
+	for _, bin := range bins {
+		script := `echo 0 >/proc/sys/user/max_user_namespaces || exit 9
+exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all env -i SETNS_RUN_MAIN=1 PATH=/usr/bin:/bin XDG_RUNTIME_DIR=` + xdg + ` ` + bin + ` blue true`
+		cmd := exec.Command("sh", "-c", script)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER,
+			UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 65536}},
+			GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 65536}},
+			GidMappingsEnableSetgroups: true}
+		var out, errs strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errs
+		err := cmd.Run()
+		want := "setns: rootless mode: start keeper: user namespaces are disabled: user.max_user_namespaces is 0 (fix: sysctl -w user.max_user_namespaces=10000)\n"
+		if cmd.ProcessState.ExitCode() != 1 || errs.String() != want || out.String() != "" {
+			t.Errorf("%s: %v, stderr %q, stdout %q; want exit 1 and %q", bin, err, errs.String(), out.String(), want)
+		}
+		if _, err := os.Stat(xdg + "/setns/keeper"); err == nil {
+			t.Errorf("%s: a keeper was recorded", bin)
+		}
+		if ents, _ := os.ReadDir(xdg + "/netns"); len(ents) != 0 {
+			t.Errorf("%s: left in %s/netns: %v", bin, xdg, ents)
+		}
 	}
 }

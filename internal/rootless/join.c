@@ -52,33 +52,24 @@ static unsigned long long start_time(int dirfd)
 	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-__attribute__((constructor(101))) static void rootless_join(void)
+// setns_rootless_join joins the user and mount namespaces of the keeper
+// recorded in DIR/setns/keeper, keeping the working directory; it returns
+// 0 once joined. setns's fast path (cmd/setns/fastpath.c) calls it too.
+int setns_rootless_join(const char *dir)
 {
-	const char *v = getenv("SETNS_ROOTLESS");
-	if (!v || geteuid() == 0 || getauxval(AT_SECURE) || getuid() != geteuid())
-		return;
-	const char *dir = strchr(v, ':');
-	if (!dir || dir[1] != '/')
-		return;
-	// The lock descriptor the Go side handed over (see Joined): it must
-	// not reach COMMAND, which the fast path may execute before Go runs.
-	int lockfd = atoi(v);
-	if (lockfd > 2)
-		(void)fcntl(lockfd, F_SETFD, FD_CLOEXEC);
-	dir++;
 	char path[4096], rec[128];
 	if (snprintf(path, sizeof path, "%s/setns/keeper", dir) >= (int)sizeof path ||
 	    read_small(AT_FDCWD, path, rec, sizeof rec) != 0)
-		return;
+		return -1;
 	char *end;
 	unsigned long pid = strtoul(rec, &end, 10);
 	unsigned long long start = strtoull(end, NULL, 10);
 	if (pid == 0 || start == 0)
-		return;
+		return -1;
 	snprintf(path, sizeof path, "/proc/%lu", pid);
 	int proc = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (proc < 0)
-		return;
+		return -1;
 	// The directory fd stays with this process even if the PID is reused,
 	// so what is checked here is what is joined below.
 	struct stat st;
@@ -105,10 +96,28 @@ __attribute__((constructor(101))) static void rootless_join(void)
 			if (here < 0 || fchdir(here) != 0)
 				(void)!chdir("/");
 	}
+	int joined = geteuid() == 0;
 	if (here >= 0)
 		close(here);
 	if (user >= 0)
 		close(user);
 	if (mnt >= 0)
 		close(mnt);
+	return joined ? 0 : -1;
+}
+
+__attribute__((constructor(101))) static void rootless_join(void)
+{
+	const char *v = getenv("SETNS_ROOTLESS");
+	if (!v || geteuid() == 0 || getauxval(AT_SECURE) || getuid() != geteuid())
+		return;
+	const char *dir = strchr(v, ':');
+	if (!dir || dir[1] != '/')
+		return;
+	// The lock descriptor the Go side handed over (see Joined): it must
+	// not reach COMMAND, which the fast path may execute before Go runs.
+	int lockfd = atoi(v);
+	if (lockfd > 2)
+		(void)fcntl(lockfd, F_SETFD, FD_CLOEXEC);
+	(void)setns_rootless_join(dir + 1);
 }

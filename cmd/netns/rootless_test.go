@@ -14,7 +14,8 @@ import (
 // sandbox's) is unchanged; one user cannot see, enter or delete the
 // other's namespaces nor join the other's keeper; and nothing gains a
 // capability on the host: a root-only file stays unreadable and files
-// made inside are the user's own.
+// made inside are the user's own. When the keeper is killed, its
+// namespaces are gone: the next command sweeps the names left behind.
 func TestRootless(t *testing.T) {
 	nstest.RequireIP(t)
 	nstest.RequireTool(t, "setpriv")
@@ -59,6 +60,12 @@ kill -0 $ka 2>/dev/null && echo keeper-still-there
 ls /run/a/setns /run/a/netns | tr '\n' ' '; echo
 host | cmp - /run/before && echo host-unchanged
 ip netns list
+echo == killed
+A add green; A add gray; ka=$(cut -d' ' -f1 /run/a/setns/keeper)
+kill -9 $ka; for i in $(seq 50); do kill -0 $ka 2>/dev/null || break; sleep 0.1; done
+ls /run/a/netns | tr '\n' ' '; echo
+A list; echo rc=$?
+ls /run/a/netns /run/a/setns | tr '\n' ' '; echo
 `)
 	want := `rc=0
 rc=0
@@ -89,6 +96,10 @@ rc=0
 /run/a/netns:  /run/a/setns: start.lock use.lock 
 host-unchanged
 rootns
+== killed
+gray green 
+rc=0
+/run/a/netns:  /run/a/setns: start.lock use.lock 
 `
 	if out != want {
 		t.Errorf("got:\n%s\nwant:\n%s", out, want)

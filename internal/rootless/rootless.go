@@ -19,7 +19,9 @@
 // that the keeper, which takes it exclusively before it exits, never
 // leaves while a create is half done). The keeper exits once the run
 // directory is empty and no command holds use.lock: after the last
-// delete, or at once if the command that started it made nothing.
+// delete, or at once if the command that started it made nothing. If it
+// is killed, its namespaces are gone with it, and the next command sweeps
+// the names it left before it starts a new keeper.
 package rootless
 
 import (
@@ -186,6 +188,10 @@ func Enter() error {
 	}
 	k, ok := readKeeper(dir)
 	if !ok || !k.alive() {
+		// With no keeper, no name in the run directory refers to a
+		// namespace any more (the keeper's mount namespace held them
+		// all): what is left are the files a killed keeper left.
+		sweep(dir + "/netns")
 		err = launch(dir)
 	}
 	start.Close()
@@ -201,6 +207,17 @@ func Enter() error {
 	env := append(os.Environ(), joinEnv+"="+strconv.Itoa(fd)+":"+dir)
 	err = syscall.Exec("/proc/self/exe", os.Args, env)
 	return fmt.Errorf("re-exec to join your namespaces: %v", err)
+}
+
+// sweep removes the empty regular files in dir, the mount points of a
+// keeper that is gone; anything else is left alone.
+func sweep(dir string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+			os.Remove(dir + "/" + e.Name())
+		}
+	}
 }
 
 // Joined is called first thing in main. In a command that Enter

@@ -65,6 +65,7 @@ A add green; A add gray; ka=$(cut -d' ' -f1 /run/a/setns/keeper)
 kill -9 $ka; for i in $(seq 50); do kill -0 $ka 2>/dev/null || break; sleep 0.1; done
 ls /run/a/netns | tr '\n' ' '; echo
 A list; echo rc=$?
+for i in $(seq 50); do [ -e /run/a/setns/keeper ] || break; sleep 0.1; done
 ls /run/a/netns /run/a/setns | tr '\n' ' '; echo
 `)
 	want := `rc=0

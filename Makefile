@@ -53,10 +53,13 @@ $(BUILD)/man/%: man/%.md go.mod
 # no C compiler, or SETNS_CGO=0, setns is pure Go and does the same work.
 SETNS_CC  ?= $(shell command -v musl-gcc 2>/dev/null || command -v gcc 2>/dev/null)
 SETNS_CGO ?= $(if $(SETNS_CC),1,0)
+# netns is built the same way for the C stage of rootless mode
+# (internal/rootless/join.c), which joins the user's keeper before the
+# runtime starts.
 ifeq ($(SETNS_CGO),1)
-$(BUILD)/setns: $(GOSRC) $(wildcard cmd/setns/*.c cmd/setns/*.h)
+$(BUILD)/setns $(BUILD)/netns: $(BUILD)/%: $(GOSRC) $(wildcard cmd/setns/*.c cmd/setns/*.h internal/rootless/*.c)
 	CC=$(SETNS_CC) CGO_ENABLED=1 $(GO) build -trimpath -tags netgo,osusergo \
-	  -ldflags='-s -linkmode=external -extldflags=-static' -o $@ ./cmd/setns
+	  -ldflags='-s -linkmode=external -extldflags=-static' -o $@ ./cmd/$*
 	@touch $@
 # The fast-path tests also compare both paths of the binary make built.
 SETNS_TEST_ENV := SETNS_TEST_BINARY=$(abspath $(BUILD)/setns)

@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -87,7 +88,20 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "bench: sandbox:", err)
 		return 1
 	}
+	// The rootless comparisons' keeper would outlive the sandbox.
+	defer stopKeeper(rootlessXDG)
 	return compareAll(&c)
+}
+
+// stopKeeper kills the rootless keeper recorded in xdg, if any.
+func stopKeeper(xdg string) {
+	b, err := os.ReadFile(xdg + "/setns/keeper")
+	if err != nil {
+		return
+	}
+	if pid, err := strconv.Atoi(strings.Fields(string(b) + " 0")[0]); err == nil && pid > 0 {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
 }
 
 func isFile(p string) bool {

@@ -105,6 +105,15 @@
 // namespace whose network namespace is gone ("ip netns delete" leaves it)
 // as orphan-owner and --fix removes it.
 //
+// Run by a user who is not root, netns works on the user's own
+// namespaces (rootless mode), in $XDG_RUNTIME_DIR/netns, never on the
+// host's /run/netns: every verb runs inside the user's keeper (see
+// setns(1)), a process started on first use that holds a user namespace
+// where the user is uid 0 and a mount namespace where
+// $XDG_RUNTIME_DIR/netns is bound onto /run/netns; netns joins both by
+// re-executing itself (SETNS_ROOTLESS) and then runs as usual. The keeper
+// exits when the last namespace is deleted. connect needs root.
+//
 // Deliberate differences from ip: monitor reports a name only once it is
 // a usable namespace, and flushes each line; -all delete goes on past a
 // failure and then exits 1; add brings the loopback device up; exec and
@@ -200,6 +209,7 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/setns/setns/internal/rootless"
 	"github.com/setns/setns/internal/runas"
 )
 
@@ -217,6 +227,16 @@ func main() {
 	// netns would turn every user into root.
 	if err := runas.CheckInvoker(); err != nil {
 		fmt.Fprintf(os.Stderr, "netns: %v\n", err)
+		os.Exit(1)
+	}
+	// Not root: the user's own namespaces (rootless mode), in the user
+	// and mount namespaces of a keeper that this joins by re-executing.
+	if err := rootless.Joined(); err != nil {
+		fmt.Fprintf(os.Stderr, "netns: rootless mode: %v\n", err)
+		os.Exit(1)
+	}
+	if rootless.Active() {
+		fmt.Fprintf(os.Stderr, "netns: rootless mode: %v\n", rootless.Enter())
 		os.Exit(1)
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

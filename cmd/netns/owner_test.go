@@ -12,7 +12,9 @@ import (
 // TestAddOwner: "add --owner" makes a delegated name that ip lists like
 // any other (its user namespace is not in the run directory), list shows
 // the owner only when asked (--owners, or a key in -j); other users
-// cannot delete it or reconfigure it, nor can its owner delete it; delete
+// cannot delete it or reconfigure it, nor can its owner delete it (netns
+// run by a user works on that user's rootless namespaces, never on the
+// host's run directory, and without a runtime directory it stops); delete
 // removes both halves; bad owners are refused and leave nothing; doctor
 // finds the user namespace that "ip netns delete" leaves behind, and
 // --fix removes it.
@@ -54,11 +56,11 @@ e (owner: uid 4243)
 rootns
 {"name":"d","owner":4242}
 ==
-netns: delete "d": unlink: permission denied
+netns: rootless mode: XDG_RUNTIME_DIR is not set and /run/user/4243 does not exist (log in through a session manager, or set XDG_RUNTIME_DIR to a directory of your own)
 rc=1
-netns: delete "d": unlink: permission denied
+netns: rootless mode: XDG_RUNTIME_DIR is not set and /run/user/4242 does not exist (log in through a session manager, or set XDG_RUNTIME_DIR to a directory of your own)
 rc=1
-netns: create "f": mount: operation not permitted
+netns: rootless mode: XDG_RUNTIME_DIR is not set and /run/user/4243 does not exist (log in through a session manager, or set XDG_RUNTIME_DIR to a directory of your own)
 rc=1
 nsenter: reassociate to namespace 'ns/user' failed: Operation not permitted
 rc=1

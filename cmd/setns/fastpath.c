@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/auxv.h>
 #include <sys/mount.h>
@@ -341,6 +342,33 @@ static void join_owner(const char *name)
 	close(fd);
 }
 
+// join_rootless moves a user in rootless mode (NAME not delegated to
+// them) into their keeper's user and mount namespaces, where /run/netns
+// is their own $XDG_RUNTIME_DIR/netns (internal/rootless). It holds
+// use.lock shared until execve(2) closes it, so that the keeper cannot
+// exit under a command that may still make a namespace. No keeper, no
+// join: the Go path starts one. Joining changes no privilege on the
+// host, and what follows runs as uid 0 of the keeper's user namespace.
+int setns_rootless_join(const char *dir); // internal/rootless/join.c
+
+static void join_rootless(char **envp)
+{
+	char dir[4096], lock[4096 + 32];
+	const char *xdg = fp_first_env(envp, "XDG_RUNTIME_DIR");
+	if (xdg && *xdg == '/')
+		snprintf(dir, sizeof dir, "%s", xdg);
+	else if (!xdg)
+		snprintf(dir, sizeof dir, "/run/user/%u", (unsigned)geteuid());
+	else
+		return;
+	snprintf(lock, sizeof lock, "%s/setns/use.lock", dir);
+	int fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_SH) != 0 || setns_rootless_join(dir) != 0)
+		close(fd);
+}
+
 __attribute__((constructor)) static void setns_fast_path(void)
 {
 	refuse_privileged();
@@ -368,6 +396,8 @@ __attribute__((constructor)) static void setns_fast_path(void)
 	const char *name = argv[i];
 	if (geteuid() != 0)
 		join_owner(name);
+	if (geteuid() != 0)
+		join_rootless(envp);
 	char **cmd = argv + i + 1;
 	// The namespace first: a missing one (setns creates it) leaves at once.
 	char path[sizeof RUN_DIR + MAX_NAME + 1], etc[sizeof ETC_DIR + MAX_NAME + 1];

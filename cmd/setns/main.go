@@ -37,6 +37,18 @@
 // only: it can configure NAME, has no privilege on the host, and its
 // files are USER's. Anyone else gets one line naming the owner.
 //
+// Run by a user who is not root (and NAME not delegated to them), setns
+// works on the user's own namespaces (rootless mode), in
+// $XDG_RUNTIME_DIR/netns, never on the host's /run/netns: the first use
+// starts a per-user keeper process (setns-keeper) that holds a user
+// namespace, where the user is uid 0, and a mount namespace, where
+// $XDG_RUNTIME_DIR/netns is bound onto /run/netns; setns joins both
+// (re-executing itself with SETNS_ROOTLESS set, so that C code joins
+// before the Go runtime starts) and does its usual work there. COMMAND
+// has every capability in that user namespace only. The namespaces
+// survive between commands; the keeper exits after the last one is
+// deleted. --uplink needs root; --path and --pid are not rootless.
+//
 // # Options
 //
 //	--no-create          fail if NAME does not exist instead of creating it
@@ -74,6 +86,7 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/setns/setns/internal/rootless"
 	"github.com/setns/setns/internal/runas"
 )
 
@@ -90,6 +103,12 @@ func main() {
 	// setns would turn every user into root.
 	if err := runas.CheckInvoker(); err != nil {
 		fmt.Fprintf(os.Stderr, "setns: %v\n", err)
+		os.Exit(1)
+	}
+	// The rootless keeper runs here, and a command re-executed to join
+	// it checks it did.
+	if err := rootless.Joined(); err != nil {
+		fmt.Fprintf(os.Stderr, "setns: rootless mode: %v\n", err)
 		os.Exit(1)
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

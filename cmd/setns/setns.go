@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/setns/setns/internal/rootless"
 	"github.com/setns/setns/internal/runas"
 	"github.com/setns/setns/netns"
 	"github.com/setns/setns/uplink"
@@ -27,6 +28,8 @@ as created by "ip netns add NAME", creating it if it does not exist, or in
 the namespace file at PATH. The command gets the environment of
 "ip netns exec", keeps setns's PID, and finds NAME in $NETNS_NAME.
 A namespace root delegated to you ("netns add --owner") needs no sudo.
+Run as a normal user, NAME is one of your own, in $XDG_RUNTIME_DIR/netns
+(rootless mode), never the host's.
 
 Options:
   --no-create          fail if NAME does not exist instead of creating it
@@ -284,6 +287,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if code, done := enterOwner(o, stderr); done {
 		return code
+	}
+	if rootless.Active() && o.path == "" && o.pid == 0 {
+		// Not root: the user's own namespaces (rootless mode).
+		if o.uplink != "" {
+			fmt.Fprintf(stderr, "setns: rootless mode: --uplink needs root\n")
+			return 1
+		}
+		fmt.Fprintf(stderr, "setns: rootless mode: %v\n", rootless.Enter())
+		return 1
 	}
 	warn := func(err error) { fmt.Fprintf(stderr, "setns: warning: %v\n", err) }
 	execOpts := &netns.ExecOptions{Bare: o.bare, Warn: warn, DNS: o.dns, FixLoopbackDNS: !o.bare,

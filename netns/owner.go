@@ -37,9 +37,18 @@ var ErrNotOwner = errors.New("permission denied")
 // a user namespace's owner is the effective uid of its creator. What the
 // holder made is checked before anything is mounted: its user namespace
 // must be owned by uid and must own its network namespace. Needs root.
+//
+// The owner holds every capability in the user namespace, so can take on
+// gid (setgid to 0 inside) on the host: gid is a grant of that group, and
+// neither uid nor gid may be 0.
 func CreateOwned(name string, uid, gid uint32, opts *CreateOptions) (*NS, error) {
 	if uid == 0 {
 		return nil, newError("create", name, errors.New("owner must not be root"))
+	}
+	if gid == 0 {
+		// The owner can setgid to the group gid 0 inside maps to: with
+		// gid 0 that would be the host's root group.
+		return nil, newError("create", name, errors.New("owner's group must not be root (gid 0)"))
 	}
 	r, err := reserveName("create", name)
 	if err != nil {

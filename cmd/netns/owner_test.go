@@ -38,6 +38,8 @@ as 4243 nsenter --user=/run/setns/userns/e --net=/run/netns/e --preserve-credent
 ls /run/netns /run/setns/userns | tr '\n' ' '; echo
 echo ==
 $NETNS add --owner root x 2>&1; echo rc=$?
+$NETNS add --owner 4242:0 x 2>&1; echo rc=$?
+$NETNS add --owner 4242:root x 2>&1; echo rc=$?
 $NETNS add --owner 2>&1; echo rc=$?
 $NETNS add --owner= x 2>&1; echo rc=$?
 $NETNS add --owner 4242 rootns 2>&1; echo rc=$?
@@ -69,6 +71,10 @@ rc=0
 /run/netns: d e rootns  /run/setns/userns: d e 
 ==
 netns: create "x": owner must not be root
+rc=1
+netns: create "x": owner's group must not be root (gid 0)
+rc=1
+netns: create "x": owner's group must not be root (gid 0)
 rc=1
 netns: add: --owner needs USER[:GROUP]
 rc=1

@@ -168,3 +168,42 @@ func TestDelegatedStaleOwner(t *testing.T) {
 		}
 	}
 }
+
+// TestDelegatedGroupNotRoot: a namespace cannot be delegated with group 0.
+// Its user namespace maps the owner's group to gid 0 inside, and the owner,
+// who holds every capability there, can setgid to it: with group 0 that
+// is the host's root group (here: reading a root:root 0640 file). The
+// refusal is one line and leaves nothing behind.
+func TestDelegatedGroupNotRoot(t *testing.T) {
+	nstest.RequireRoot(t)
+	if err := addTestUser(); err != nil {
+		t.Fatal(err)
+	}
+	name := nstest.TempName(t)
+	ns, err := netns.CreateOwned(name, 4242, 0, nil)
+	if err == nil {
+		ns.Close()
+		t.Cleanup(func() {
+			nstest.Remove(t, name)
+			netns.RemoveOwner(name)
+		})
+		dir, bins := userBinaries(t)
+		secret := dir + "/secret"
+		if err := os.WriteFile(secret, []byte("root-group\n"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		out, errs, _ := asUser(t, "4242", bins[0], false, name,
+			"setpriv", "--regid=0", "--keep-groups", "cat", secret)
+		t.Fatalf("CreateOwned with gid 0 succeeded; the owner then read a root-group file: %q %q", out, errs)
+	}
+	want := `create "` + name + `": owner's group must not be root (gid 0)`
+	if err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	if _, err := os.Lstat(filepath.Join(netns.RunDir, name)); err == nil {
+		t.Errorf("%s left in %s", name, netns.RunDir)
+	}
+	if _, err := os.Lstat(filepath.Join(netns.UserNSDir, name)); err == nil {
+		t.Errorf("%s left in %s", name, netns.UserNSDir)
+	}
+}

@@ -107,7 +107,17 @@ func makeOwned(uid, gid uint32) (user, net int, err error) {
 	}
 	var stderr limitedBuffer
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	// The holder runs as uid, who may read its descriptors (it is theirs,
+	// and they have every capability in its user namespace): none of
+	// ours but the pipes may reach it, even ones the caller left open
+	// without close-on-exec.
+	changed, err := closeOnExecFrom(3)
+	if err != nil {
+		return -1, -1, fmt.Errorf("user namespace: %w", err)
+	}
+	err = cmd.Start()
+	clearCloseOnExec(changed)
+	if err != nil {
 		// %v: newError would replace a wrapped *fs.PathError by its errno.
 		return -1, -1, fmt.Errorf("user namespace: start %s as uid %d: %v", prog, uid, unwrapPath(err))
 	}

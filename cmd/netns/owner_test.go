@@ -124,3 +124,37 @@ end
 		t.Errorf("got %v\n%s\nwant\n%s", err, out, want)
 	}
 }
+
+// TestAddOwnerHolderGetsNoDescriptors is "exec 7</run/secret; netns add
+// --owner 4242 d": the holder that add --owner runs as the owner for a
+// moment (unshare(1), here a wrapper that checks and then runs the real
+// one) gets stdin, stdout and stderr and none of root's other
+// descriptors, which the owner could read from it (/proc/PID/fd, or by
+// ptrace: the owner has every capability in its new user namespace).
+func TestAddOwnerHolderGetsNoDescriptors(t *testing.T) {
+	nstest.RequireIP(t)
+	t.Parallel()
+	real, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip(err)
+	}
+	out := sandboxed(t, `
+mkdir -m 755 /run/bin
+cat >/run/bin/unshare <<'EOS'
+#!/bin/sh
+for fd in /proc/$$/fd/*; do
+	n=${fd##*/}
+	case $n in 0|1|2) ;; *) [ "$(readlink $fd)" = /run/secret ] && { echo "fd $n leaked: $(eval "cat <&$n")" >&2; exit 1; } ;; esac
+done
+exec `+real+` "$@"
+EOS
+chmod 755 /run/bin/unshare
+echo root-only >/run/secret; chmod 600 /run/secret
+exec 7</run/secret 8<>/run/secret
+PATH=/run/bin:$PATH $NETNS add --owner 4242 d 2>&1; echo rc=$?
+$NETNS list --owners
+`)
+	if want := "rc=0\nd (owner: uid 4242)\n"; out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}

@@ -1067,8 +1067,10 @@ func createFile(path string, perm uint32) error {
 }
 
 // holderAttr is how a delegated namespace's holder process starts: as
-// uid:gid with no supplementary groups, killed if we die.
+// uid:gid with no supplementary groups, in a session of its own (without
+// our controlling terminal, which uid could reach through it), killed if
+// we die.
 func holderAttr(uid, gid uint32) *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{}},
-		Pdeathsig: syscall.SIGKILL}
+		Setsid: true, Pdeathsig: syscall.SIGKILL}
 }

@@ -158,3 +158,33 @@ $NETNS list --owners
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }
+
+// TestAddOwnerHolderHasNoTerminal: run from root's terminal, add --owner
+// starts its holder (run as the owner, who may control it) without that
+// controlling terminal, so the owner cannot open /dev/tty through it to
+// read root's keystrokes or push input into root's shell (TIOCSTI).
+func TestAddOwnerHolderHasNoTerminal(t *testing.T) {
+	nstest.RequireIP(t)
+	t.Parallel()
+	real, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip(err)
+	}
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip(err)
+	}
+	out := sandboxed(t, `
+mkdir -m 755 /run/bin
+cat >/run/bin/unshare <<'EOS'
+#!/bin/sh
+if (: </dev/tty) 2>/dev/null; then echo "opened root's terminal" >&2; exit 1; fi
+exec `+real+` "$@"
+EOS
+chmod 755 /run/bin/unshare
+script -qec 'PATH=/run/bin:$PATH $NETNS add --owner 4242 d; echo rc=$?' /dev/null | tr -d '\r'
+$NETNS list --owners
+`)
+	if want := "rc=0\nd (owner: uid 4242)\n"; out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}

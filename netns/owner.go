@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // UserNSDir holds the user namespaces of delegated namespaces (see
@@ -85,6 +86,10 @@ func CreateOwned(name string, uid, gid uint32, opts *CreateOptions) (*NS, error)
 	})
 }
 
+// holderTimeout bounds the wait for the holder's answer: the holder runs
+// as the owner, who can stop it.
+var holderTimeout = 30 * time.Second
+
 // makeOwned starts the holder as uid:gid, waits until it is in its new
 // user and network namespaces, and returns descriptors of both, checked.
 func makeOwned(uid, gid uint32) (user, net int, err error) {
@@ -121,19 +126,31 @@ func makeOwned(uid, gid uint32) (user, net int, err error) {
 		// %v: newError would replace a wrapped *fs.PathError by its errno.
 		return -1, -1, fmt.Errorf("user namespace: start %s as uid %d: %v", prog, uid, unwrapPath(err))
 	}
-	defer func() {
+	// The owner controls the holder: it may stop, write without end, or
+	// leave its output open in another process. The answer is bounded
+	// in time and size, the holder is killed once done with, and Wait
+	// does not wait for its output to be closed for long.
+	cmd.WaitDelay = time.Second
+	stop := func() {
 		in.Close()
+		cmd.Process.Kill()
 		cmd.Wait()
-	}()
+	}
+	defer stop()
 	line, rerr := func() (string, error) {
+		if f, ok := out.(*os.File); ok {
+			f.SetReadDeadline(time.Now().Add(holderTimeout))
+		}
 		if _, err := io.WriteString(in, "ready\n"); err != nil {
 			return "", err
 		}
-		return bufio.NewReader(out).ReadString('\n')
+		return bufio.NewReader(io.LimitReader(out, 64)).ReadString('\n')
 	}()
 	if rerr != nil || line != "ready\n" {
-		in.Close()
-		cmd.Wait()
+		if errors.Is(rerr, os.ErrDeadlineExceeded) {
+			return -1, -1, fmt.Errorf("user namespace: holder (%s as uid %d) gave no answer in %v", prog, uid, holderTimeout)
+		}
+		stop()
 		if b := UserNSBlocker("/proc/sys"); b != "" {
 			return -1, -1, fmt.Errorf("user namespace: %s", b)
 		}

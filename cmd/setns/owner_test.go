@@ -207,3 +207,28 @@ func TestDelegatedGroupNotRoot(t *testing.T) {
 		t.Errorf("%s left in %s", name, netns.UserNSDir)
 	}
 }
+
+// TestDelegatedRootIgnoresOwnerEnv: root enters a delegated namespace as
+// before even with SETNS_USERNS (the variable the re-exec for owners
+// sets) in its environment, naming it or another name, through both
+// paths; it was told the namespace belongs to its owner.
+func TestDelegatedRootIgnoresOwnerEnv(t *testing.T) {
+	nstest.RequireRoot(t)
+	name := delegated(t)
+	_, bins := userBinaries(t)
+	for _, bin := range bins {
+		for _, v := range []string{name, "other", "../x"} {
+			for _, noFast := range []string{"", "SETNS_NO_FASTPATH=1"} {
+				args := []string{"-i", "SETNS_RUN_MAIN=1", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", ownerEnv + "=" + v}
+				if noFast != "" {
+					args = append(args, noFast)
+				}
+				args = append(args, bin, name, "sh", "-c", "echo ok ${SETNS_USERNS-unset}")
+				out, errs, code := nstest.Run(t, "", "env", args...)
+				if code != 0 || out != "ok unset\n" {
+					t.Errorf("%s as root with %s=%s %s: exit %d, %q %q", bin, ownerEnv, v, noFast, code, out, errs)
+				}
+			}
+		}
+	}
+}

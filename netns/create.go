@@ -271,7 +271,7 @@ func unreserve(path string, fd int) {
 // propagation, so that namespaces mounted in it later reach every mount
 // namespace that has a copy of it (iproute2's netns_add, head version).
 func prepareRunDir() error {
-	if err := mkdir(RunDir, 0o755); err != nil && err != errEEXIST {
+	if err := mkdirShared(RunDir, 0o755); err != nil && err != errEEXIST {
 		return os.NewSyscallError("mkdir", err)
 	}
 	// Fast path: already a mount point, so making it shared succeeds.

@@ -213,7 +213,7 @@ func checkOwned(user, net int, uid uint32) error {
 // replacing a stale one of ours there.
 func placeUserNS(name string, fd int) error {
 	for _, d := range []string{filepath.Dir(UserNSDir), UserNSDir} {
-		if err := mkdir(d, 0o755); err != nil && err != errEEXIST {
+		if err := mkdirShared(d, 0o755); err != nil && err != errEEXIST {
 			return os.NewSyscallError("mkdir", err)
 		}
 		fi, err := lstatEntry(d)

@@ -210,6 +210,16 @@ func flockUn(fd int) error { return unix.Flock(fd, unix.LOCK_UN) }
 
 func mkdir(path string, mode uint32) error { return unix.Mkdir(path, mode) }
 
+// mkdirShared is mkdir for the directories users must reach (the run
+// directory, the user namespace directory and its parent): one it
+// creates gets mode exactly, whatever the umask (root's may be 077).
+func mkdirShared(path string, mode uint32) error {
+	if err := unix.Mkdir(path, mode); err != nil {
+		return err
+	}
+	return unix.Fchmodat(unix.AT_FDCWD, path, mode, 0)
+}
+
 func unlink(path string) error { return unix.Unlink(path) }
 
 // setns moves the calling thread into the network namespace fd.

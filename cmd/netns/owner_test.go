@@ -188,3 +188,25 @@ $NETNS list --owners
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }
+
+// TestAddOwnerUmask: under root's umask 077, add --owner still makes
+// the directories the owner must reach to enter (the run directory and
+// the user namespace directory, when it creates them) traversable, so
+// the owner can enter.
+func TestAddOwnerUmask(t *testing.T) {
+	nstest.RequireIP(t)
+	t.Parallel()
+	setns := os.Getenv("SETNS_TEST_BINARY")
+	if setns == "" {
+		t.Skip("SETNS_TEST_BINARY not set")
+	}
+	out := sandboxed(t, `
+cp "`+setns+`" /run/setns-bin; chmod 755 /run/setns-bin
+(umask 077; $NETNS add --owner 4242 d)
+setpriv --reuid=4242 --regid=4242 --clear-groups /run/setns-bin d sh -c 'echo in $NETNS_NAME' 2>&1; echo rc=$?
+stat -c '%n %a' /run/netns /run/setns /run/setns/userns
+`)
+	if want := "in d\nrc=0\n/run/netns 755\n/run/setns 755\n/run/setns/userns 755\n"; out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}

@@ -29,7 +29,8 @@ func (o *CreateOptions) warn(err error) {
 
 // testHook, when set by a test, is called at each step of Create
 // ("reserved", "unshared", "mounted") so crash recovery can be tested by
-// killing the process there. It is nil in normal use.
+// killing the process there, and by CreateOwned between its two mounts
+// ("owned-half"). It is nil in normal use.
 var testHook func(step string)
 
 func hook(step string) {

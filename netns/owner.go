@@ -62,18 +62,25 @@ func CreateOwned(name string, uid, gid uint32, opts *CreateOptions) (*NS, error)
 		}
 		defer closeFd(user)
 		defer closeFd(net)
-		if err := placeUserNS(name, user); err != nil {
-			return nil, fmt.Errorf("user namespace: %w", err)
-		}
+		// The network namespace first: a user namespace in UserNSDir
+		// without its pair is an orphan-owner, which doctor --fix
+		// removes.
 		if err := bindOnto(fdPath(net), file); err != nil {
-			RemoveOwner(name)
 			return nil, err
 		}
-		ns, err := openMade("create", name, r.path, net)
-		if err != nil {
+		detach := func() {
 			if fi, ierr := inspect(net); ierr == nil {
 				detachMounts(r.path, fi.id)
 			}
+		}
+		hook("owned-half")
+		if err := placeUserNS(name, user); err != nil {
+			detach()
+			return nil, fmt.Errorf("user namespace: %w", err)
+		}
+		ns, err := openMade("create", name, r.path, net)
+		if err != nil {
+			detach()
 			RemoveOwner(name)
 			return nil, err
 		}

@@ -120,3 +120,45 @@ func TestCreateOwnedHolderCannotHang(t *testing.T) {
 		})
 	}
 }
+
+// TestCreateOwnedDoctorMeanwhile: "netns doctor --fix" run while "add
+// --owner" is between its two mounts finds nothing to remove, so the
+// delegation is whole once the create returns (a user namespace placed
+// before its network namespace was an orphan-owner to doctor, and --fix
+// removed it).
+func TestCreateOwnedDoctorMeanwhile(t *testing.T) {
+	nstest.RequireRoot(t)
+	name := nstest.TempName(t)
+	var fixed []string
+	netns.SetTestHook(func(step string) {
+		if step != "owned-half" {
+			return
+		}
+		findings, err := netns.Diagnose()
+		if err != nil {
+			t.Error(err)
+		}
+		for _, f := range findings {
+			if f.Name == name && f.Fixable() {
+				fixed = append(fixed, f.Kind)
+				if err := f.Fix(); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	})
+	defer netns.SetTestHook(nil)
+	ns, err := netns.CreateOwned(name, 4242, 4242, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Close()
+	t.Cleanup(func() {
+		nstest.Remove(t, name)
+		netns.RemoveOwner(name)
+	})
+	o, err := netns.LookupOwner(name)
+	if err != nil || o == nil || !o.Paired || o.UID != 4242 {
+		t.Errorf("after doctor --fix meanwhile (fixed %v): owner %+v, %v; want paired, uid 4242", fixed, o, err)
+	}
+}

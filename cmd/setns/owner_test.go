@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -229,6 +230,50 @@ func TestDelegatedRootIgnoresOwnerEnv(t *testing.T) {
 					t.Errorf("%s as root with %s=%s %s: exit %d, %q %q", bin, ownerEnv, v, noFast, code, out, errs)
 				}
 			}
+		}
+	}
+}
+
+// TestDelegatedSetuidInside: set-user-ID-root and file-capability
+// programs run by the owner inside a delegated namespace give no
+// privilege on the host (the kernel ignores the set-user-ID bit of a
+// file whose owner is not mapped, and file capabilities count only in
+// the owner's user namespace): a root-only file stays unreadable.
+func TestDelegatedSetuidInside(t *testing.T) {
+	nstest.RequireRoot(t)
+	name := delegated(t)
+	dir, bins := userBinaries(t)
+	secret := dir + "/secret"
+	if err := os.WriteFile(secret, []byte("root-only\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := exec.LookPath("cat")
+	if err != nil {
+		t.Skip(err)
+	}
+	suid := dir + "/suid-cat"
+	copyFile(t, cat, suid, 0o755)
+	if err := os.Chmod(suid, os.ModeSetuid|0o755); err != nil {
+		t.Fatal(err)
+	}
+	progs := []string{suid}
+	if setcap, err := exec.LookPath("setcap"); err == nil {
+		fcap := dir + "/fcap-cat"
+		copyFile(t, cat, fcap, 0o755)
+		if _, errs, code := nstest.Run(t, "", setcap, "cap_dac_override,cap_dac_read_search+ep", fcap); code != 0 {
+			t.Fatalf("setcap: %s", errs)
+		}
+		progs = append(progs, fcap)
+	}
+	for _, prog := range progs {
+		// The control: on the host, as the same user, it does read it.
+		if out, errs, _ := nstest.Run(t, "", "setpriv", "--reuid=4242", "--regid=4242", "--clear-groups",
+			prog, secret); out != "root-only\n" {
+			t.Skipf("%s does not work on the host (nosuid /tmp?): %q %q", prog, out, errs)
+		}
+		out, errs, code := asUser(t, "4242", bins[0], false, name, prog, secret)
+		if code == 0 || strings.Contains(out, "root-only") {
+			t.Errorf("%s as the owner inside: exit %d, %q %q; want refused", prog, code, out, errs)
 		}
 	}
 }

@@ -164,6 +164,9 @@ func makeOwned(uid, gid uint32) (user, net int, err error) {
 		if msg := stderr.line(); msg != "" {
 			return -1, -1, fmt.Errorf("user namespace: %s", msg)
 		}
+		if rerr == nil || rerr == io.EOF {
+			return -1, -1, fmt.Errorf("user namespace: holder (%s as uid %d) answered %q, not \"ready\"", prog, uid, line)
+		}
 		return -1, -1, fmt.Errorf("user namespace: holder failed: %v", rerr)
 	}
 	// The holder is our child, not yet waited for: its PID is its own.

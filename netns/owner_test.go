@@ -76,6 +76,7 @@ func TestCreateOwnedHolderCannotHang(t *testing.T) {
 		{"endless", "exec yes ready | tr -d '\\n'", false},
 		{"keeps-output", "sleep 90 & exec " + real + ` "$@"`, true},
 		{"stops-after-ready", "exec " + real + ` --user --map-root-user --net sh -c 'read l; echo "$l"; kill -STOP $$'`, true},
+		{"wrong-answer", "echo nope", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			bin := filepath.Join(dir, c.name)
@@ -106,8 +107,8 @@ func TestCreateOwnedHolderCannotHang(t *testing.T) {
 					netns.RemoveOwner(name)
 					return
 				}
-				if err == nil || strings.Contains(err.Error(), "\n") {
-					t.Errorf("CreateOwned: %v; want one line", err)
+				if err == nil || strings.Contains(err.Error(), "\n") || strings.Contains(err.Error(), "<nil>") {
+					t.Errorf("CreateOwned: %v; want one line naming the cause", err)
 				}
 			case <-time.After(60 * time.Second):
 				t.Fatalf("CreateOwned hangs on a holder that %s", c.name)

@@ -29,7 +29,8 @@ func (o *CreateOptions) warn(err error) {
 
 // testHook, when set by a test, is called at each step of Create
 // ("reserved", "unshared", "mounted") so crash recovery can be tested by
-// killing the process there. It is nil in normal use.
+// killing the process there, and by CreateOwned between its two mounts
+// ("owned-half"). It is nil in normal use.
 var testHook func(step string)
 
 func hook(step string) {
@@ -271,7 +272,7 @@ func unreserve(path string, fd int) {
 // propagation, so that namespaces mounted in it later reach every mount
 // namespace that has a copy of it (iproute2's netns_add, head version).
 func prepareRunDir() error {
-	if err := mkdir(RunDir, 0o755); err != nil && err != errEEXIST {
+	if err := mkdirShared(RunDir, 0o755); err != nil && err != errEEXIST {
 		return os.NewSyscallError("mkdir", err)
 	}
 	// Fast path: already a mount point, so making it shared succeeds.

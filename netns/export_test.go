@@ -1,5 +1,7 @@
 package netns
 
+import "time"
+
 // SetTestHook installs the fault hook Create calls at each step.
 func SetTestHook(f func(step string)) { testHook = f }
 
@@ -26,4 +28,12 @@ func ClassifyEntry(name string) (quick, known, full bool, err error) {
 	defer closeFd(dir)
 	quick, known = netNSAt(dir, name)
 	return quick, known, isNetNSFile(RunDir + "/" + name), nil
+}
+
+// SetHolderTimeout sets how long CreateOwned waits for its holder and
+// returns a function that puts the old value back.
+func SetHolderTimeout(d time.Duration) func() {
+	old := holderTimeout
+	holderTimeout = d
+	return func() { holderTimeout = old }
 }

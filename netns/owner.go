@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // UserNSDir holds the user namespaces of delegated namespaces (see
@@ -37,9 +38,18 @@ var ErrNotOwner = errors.New("permission denied")
 // a user namespace's owner is the effective uid of its creator. What the
 // holder made is checked before anything is mounted: its user namespace
 // must be owned by uid and must own its network namespace. Needs root.
+//
+// The owner holds every capability in the user namespace, so can take on
+// gid (setgid to 0 inside) on the host: gid is a grant of that group, and
+// neither uid nor gid may be 0.
 func CreateOwned(name string, uid, gid uint32, opts *CreateOptions) (*NS, error) {
 	if uid == 0 {
 		return nil, newError("create", name, errors.New("owner must not be root"))
+	}
+	if gid == 0 {
+		// The owner can setgid to the group gid 0 inside maps to: with
+		// gid 0 that would be the host's root group.
+		return nil, newError("create", name, errors.New("owner's group must not be root (gid 0)"))
 	}
 	r, err := reserveName("create", name)
 	if err != nil {
@@ -52,18 +62,25 @@ func CreateOwned(name string, uid, gid uint32, opts *CreateOptions) (*NS, error)
 		}
 		defer closeFd(user)
 		defer closeFd(net)
-		if err := placeUserNS(name, user); err != nil {
-			return nil, fmt.Errorf("user namespace: %w", err)
-		}
+		// The network namespace first: a user namespace in UserNSDir
+		// without its pair is an orphan-owner, which doctor --fix
+		// removes.
 		if err := bindOnto(fdPath(net), file); err != nil {
-			RemoveOwner(name)
 			return nil, err
 		}
-		ns, err := openMade("create", name, r.path, net)
-		if err != nil {
+		detach := func() {
 			if fi, ierr := inspect(net); ierr == nil {
 				detachMounts(r.path, fi.id)
 			}
+		}
+		hook("owned-half")
+		if err := placeUserNS(name, user); err != nil {
+			detach()
+			return nil, fmt.Errorf("user namespace: %w", err)
+		}
+		ns, err := openMade("create", name, r.path, net)
+		if err != nil {
+			detach()
 			RemoveOwner(name)
 			return nil, err
 		}
@@ -75,6 +92,10 @@ func CreateOwned(name string, uid, gid uint32, opts *CreateOptions) (*NS, error)
 		return ns, nil
 	})
 }
+
+// holderTimeout bounds the wait for the holder's answer: the holder runs
+// as the owner, who can stop it.
+var holderTimeout = 30 * time.Second
 
 // makeOwned starts the holder as uid:gid, waits until it is in its new
 // user and network namespaces, and returns descriptors of both, checked.
@@ -98,28 +119,53 @@ func makeOwned(uid, gid uint32) (user, net int, err error) {
 	}
 	var stderr limitedBuffer
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	// The holder runs as uid, who may read its descriptors (it is theirs,
+	// and they have every capability in its user namespace): none of
+	// ours but the pipes may reach it, even ones the caller left open
+	// without close-on-exec.
+	changed, err := closeOnExecFrom(3)
+	if err != nil {
+		return -1, -1, fmt.Errorf("user namespace: %w", err)
+	}
+	err = cmd.Start()
+	clearCloseOnExec(changed)
+	if err != nil {
 		// %v: newError would replace a wrapped *fs.PathError by its errno.
 		return -1, -1, fmt.Errorf("user namespace: start %s as uid %d: %v", prog, uid, unwrapPath(err))
 	}
-	defer func() {
+	// The owner controls the holder: it may stop, write without end, or
+	// leave its output open in another process. The answer is bounded
+	// in time and size, the holder is killed once done with, and Wait
+	// does not wait for its output to be closed for long.
+	cmd.WaitDelay = time.Second
+	stop := func() {
 		in.Close()
+		cmd.Process.Kill()
 		cmd.Wait()
-	}()
+	}
+	defer stop()
 	line, rerr := func() (string, error) {
+		if f, ok := out.(*os.File); ok {
+			f.SetReadDeadline(time.Now().Add(holderTimeout))
+		}
 		if _, err := io.WriteString(in, "ready\n"); err != nil {
 			return "", err
 		}
-		return bufio.NewReader(out).ReadString('\n')
+		return bufio.NewReader(io.LimitReader(out, 64)).ReadString('\n')
 	}()
 	if rerr != nil || line != "ready\n" {
-		in.Close()
-		cmd.Wait()
+		if errors.Is(rerr, os.ErrDeadlineExceeded) {
+			return -1, -1, fmt.Errorf("user namespace: holder (%s as uid %d) gave no answer in %v", prog, uid, holderTimeout)
+		}
+		stop()
 		if b := UserNSBlocker("/proc/sys"); b != "" {
 			return -1, -1, fmt.Errorf("user namespace: %s", b)
 		}
 		if msg := stderr.line(); msg != "" {
 			return -1, -1, fmt.Errorf("user namespace: %s", msg)
+		}
+		if rerr == nil || rerr == io.EOF {
+			return -1, -1, fmt.Errorf("user namespace: holder (%s as uid %d) answered %q, not \"ready\"", prog, uid, line)
 		}
 		return -1, -1, fmt.Errorf("user namespace: holder failed: %v", rerr)
 	}
@@ -177,7 +223,7 @@ func checkOwned(user, net int, uid uint32) error {
 // replacing a stale one of ours there.
 func placeUserNS(name string, fd int) error {
 	for _, d := range []string{filepath.Dir(UserNSDir), UserNSDir} {
-		if err := mkdir(d, 0o755); err != nil && err != errEEXIST {
+		if err := mkdirShared(d, 0o755); err != nil && err != errEEXIST {
 			return os.NewSyscallError("mkdir", err)
 		}
 		fi, err := lstatEntry(d)

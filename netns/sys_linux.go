@@ -210,6 +210,16 @@ func flockUn(fd int) error { return unix.Flock(fd, unix.LOCK_UN) }
 
 func mkdir(path string, mode uint32) error { return unix.Mkdir(path, mode) }
 
+// mkdirShared is mkdir for the directories users must reach (the run
+// directory, the user namespace directory and its parent): one it
+// creates gets mode exactly, whatever the umask (root's may be 077).
+func mkdirShared(path string, mode uint32) error {
+	if err := unix.Mkdir(path, mode); err != nil {
+		return err
+	}
+	return unix.Fchmodat(unix.AT_FDCWD, path, mode, 0)
+}
+
 func unlink(path string) error { return unix.Unlink(path) }
 
 // setns moves the calling thread into the network namespace fd.
@@ -1067,8 +1077,10 @@ func createFile(path string, perm uint32) error {
 }
 
 // holderAttr is how a delegated namespace's holder process starts: as
-// uid:gid with no supplementary groups, killed if we die.
+// uid:gid with no supplementary groups, in a session of its own (without
+// our controlling terminal, which uid could reach through it), killed if
+// we die.
 func holderAttr(uid, gid uint32) *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{}},
-		Pdeathsig: syscall.SIGKILL}
+		Setsid: true, Pdeathsig: syscall.SIGKILL}
 }

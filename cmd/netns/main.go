@@ -98,6 +98,8 @@
 // that USER can enter it with "setns NAME" without sudo and configure it
 // (links, addresses, routes, nftables) with the capabilities root has
 // inside, and nobody else but root can; files made inside stay USER's.
+// USER can take on GROUP on the host (setgid to 0 inside), so GROUP must
+// be one USER may have; root as USER or GROUP is refused.
 // The network namespace is at /run/netns/NAME as usual, the user
 // namespace at /run/setns/userns/NAME, which ip does not list; delete
 // removes both. list -j gives delegated names an "owner" key (the uid),

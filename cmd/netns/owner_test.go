@@ -40,6 +40,8 @@ as 4243 nsenter --user=/run/setns/userns/e --net=/run/netns/e --preserve-credent
 ls /run/netns /run/setns/userns | tr '\n' ' '; echo
 echo ==
 $NETNS add --owner root x 2>&1; echo rc=$?
+$NETNS add --owner 4242:0 x 2>&1; echo rc=$?
+$NETNS add --owner 4242:root x 2>&1; echo rc=$?
 $NETNS add --owner 2>&1; echo rc=$?
 $NETNS add --owner= x 2>&1; echo rc=$?
 $NETNS add --owner 4242 rootns 2>&1; echo rc=$?
@@ -71,6 +73,10 @@ rc=0
 /run/netns: d e rootns  /run/setns/userns: d e 
 ==
 netns: create "x": owner must not be root
+rc=1
+netns: create "x": owner's group must not be root (gid 0)
+rc=1
+netns: create "x": owner's group must not be root (gid 0)
 rc=1
 netns: add: --owner needs USER[:GROUP]
 rc=1
@@ -118,5 +124,91 @@ end
 `
 	if err != nil || string(out) != want {
 		t.Errorf("got %v\n%s\nwant\n%s", err, out, want)
+	}
+}
+
+// TestAddOwnerHolderGetsNoDescriptors is "exec 7</run/secret; netns add
+// --owner 4242 d": the holder that add --owner runs as the owner for a
+// moment (unshare(1), here a wrapper that checks and then runs the real
+// one) gets stdin, stdout and stderr and none of root's other
+// descriptors, which the owner could read from it (/proc/PID/fd, or by
+// ptrace: the owner has every capability in its new user namespace).
+func TestAddOwnerHolderGetsNoDescriptors(t *testing.T) {
+	nstest.RequireIP(t)
+	t.Parallel()
+	real, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip(err)
+	}
+	out := sandboxed(t, `
+mkdir -m 755 /run/bin
+cat >/run/bin/unshare <<'EOS'
+#!/bin/sh
+for fd in /proc/$$/fd/*; do
+	n=${fd##*/}
+	case $n in 0|1|2) ;; *) [ "$(readlink $fd)" = /run/secret ] && { echo "fd $n leaked: $(eval "cat <&$n")" >&2; exit 1; } ;; esac
+done
+exec `+real+` "$@"
+EOS
+chmod 755 /run/bin/unshare
+echo root-only >/run/secret; chmod 600 /run/secret
+exec 7</run/secret 8<>/run/secret
+PATH=/run/bin:$PATH $NETNS add --owner 4242 d 2>&1; echo rc=$?
+$NETNS list --owners
+`)
+	if want := "rc=0\nd (owner: uid 4242)\n"; out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
+
+// TestAddOwnerHolderHasNoTerminal: run from root's terminal, add --owner
+// starts its holder (run as the owner, who may control it) without that
+// controlling terminal, so the owner cannot open /dev/tty through it to
+// read root's keystrokes or push input into root's shell (TIOCSTI).
+func TestAddOwnerHolderHasNoTerminal(t *testing.T) {
+	nstest.RequireIP(t)
+	t.Parallel()
+	real, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip(err)
+	}
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip(err)
+	}
+	out := sandboxed(t, `
+mkdir -m 755 /run/bin
+cat >/run/bin/unshare <<'EOS'
+#!/bin/sh
+if (: </dev/tty) 2>/dev/null; then echo "opened root's terminal" >&2; exit 1; fi
+exec `+real+` "$@"
+EOS
+chmod 755 /run/bin/unshare
+script -qec 'PATH=/run/bin:$PATH $NETNS add --owner 4242 d; echo rc=$?' /dev/null | tr -d '\r'
+$NETNS list --owners
+`)
+	if want := "rc=0\nd (owner: uid 4242)\n"; out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
+
+// TestAddOwnerUmask: under root's umask 077, add --owner still makes
+// the directories the owner must reach to enter (the run directory and
+// the user namespace directory, when it creates them) traversable, so
+// the owner can enter.
+func TestAddOwnerUmask(t *testing.T) {
+	nstest.RequireIP(t)
+	t.Parallel()
+	setns := os.Getenv("SETNS_TEST_BINARY")
+	if setns == "" {
+		t.Skip("SETNS_TEST_BINARY not set")
+	}
+	out := sandboxed(t, `
+cp "`+setns+`" /run/setns-bin; chmod 755 /run/setns-bin
+(umask 077; $NETNS add --owner 4242 d)
+setpriv --reuid=4242 --regid=4242 --clear-groups /run/setns-bin d sh -c 'echo in $NETNS_NAME' 2>&1; echo rc=$?
+stat -c '%n %a' /run/netns /run/setns /run/setns/userns
+`)
+	if want := "in d\nrc=0\n/run/netns 755\n/run/setns 755\n/run/setns/userns 755\n"; out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }

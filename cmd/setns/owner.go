@@ -25,7 +25,10 @@ const ownerEnv = "SETNS_USERNS"
 // may not enter. Root, a caller already in the user namespace, and names
 // that are not delegated go on as usual.
 func enterOwner(o *options, stderr io.Writer) (code int, done bool) {
-	if o.name == "" || o.path != "" || o.pid != 0 || os.Geteuid() == 0 && os.Getenv(ownerEnv) == "" {
+	// Root goes on even with ownerEnv in its environment, where it is
+	// no sign of a re-exec; so does the owner after the re-exec, uid 0
+	// in the user namespace the C stage joined.
+	if o.name == "" || o.path != "" || o.pid != 0 || os.Geteuid() == 0 {
 		return 0, false
 	}
 	owner, err := netns.LookupOwner(o.name)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -169,6 +170,114 @@ func TestDelegatedStaleOwner(t *testing.T) {
 			if code != 1 || strings.Contains(errs, "belongs to") || !refused {
 				t.Errorf("%s as %s: exit %d, %q; want the kernel's refusal", bin, uid, code, errs)
 			}
+		}
+	}
+}
+
+// TestDelegatedGroupNotRoot: a namespace cannot be delegated with group 0.
+// Its user namespace maps the owner's group to gid 0 inside, and the owner,
+// who holds every capability there, can setgid to it: with group 0 that
+// is the host's root group (here: reading a root:root 0640 file). The
+// refusal is one line and leaves nothing behind.
+func TestDelegatedGroupNotRoot(t *testing.T) {
+	nstest.RequireRoot(t)
+	if err := addTestUser(); err != nil {
+		t.Fatal(err)
+	}
+	name := nstest.TempName(t)
+	ns, err := netns.CreateOwned(name, 4242, 0, nil)
+	if err == nil {
+		ns.Close()
+		t.Cleanup(func() {
+			nstest.Remove(t, name)
+			netns.RemoveOwner(name)
+		})
+		dir, bins := userBinaries(t)
+		secret := dir + "/secret"
+		if err := os.WriteFile(secret, []byte("root-group\n"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		out, errs, _ := asUser(t, "4242", bins[0], false, name,
+			"setpriv", "--regid=0", "--keep-groups", "cat", secret)
+		t.Fatalf("CreateOwned with gid 0 succeeded; the owner then read a root-group file: %q %q", out, errs)
+	}
+	want := `create "` + name + `": owner's group must not be root (gid 0)`
+	if err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	if _, err := os.Lstat(filepath.Join(netns.RunDir, name)); err == nil {
+		t.Errorf("%s left in %s", name, netns.RunDir)
+	}
+	if _, err := os.Lstat(filepath.Join(netns.UserNSDir, name)); err == nil {
+		t.Errorf("%s left in %s", name, netns.UserNSDir)
+	}
+}
+
+// TestDelegatedRootIgnoresOwnerEnv: root enters a delegated namespace as
+// before even with SETNS_USERNS (the variable the re-exec for owners
+// sets) in its environment, naming it or another name, through both
+// paths; it was told the namespace belongs to its owner.
+func TestDelegatedRootIgnoresOwnerEnv(t *testing.T) {
+	nstest.RequireRoot(t)
+	name := delegated(t)
+	_, bins := userBinaries(t)
+	for _, bin := range bins {
+		for _, v := range []string{name, "other", "../x"} {
+			for _, noFast := range []string{"", "SETNS_NO_FASTPATH=1"} {
+				args := []string{"-i", "SETNS_RUN_MAIN=1", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", ownerEnv + "=" + v}
+				if noFast != "" {
+					args = append(args, noFast)
+				}
+				args = append(args, bin, name, "sh", "-c", "echo ok ${SETNS_USERNS-unset}")
+				out, errs, code := nstest.Run(t, "", "env", args...)
+				if code != 0 || out != "ok unset\n" {
+					t.Errorf("%s as root with %s=%s %s: exit %d, %q %q", bin, ownerEnv, v, noFast, code, out, errs)
+				}
+			}
+		}
+	}
+}
+
+// TestDelegatedSetuidInside: set-user-ID-root and file-capability
+// programs run by the owner inside a delegated namespace give no
+// privilege on the host (the kernel ignores the set-user-ID bit of a
+// file whose owner is not mapped, and file capabilities count only in
+// the owner's user namespace): a root-only file stays unreadable.
+func TestDelegatedSetuidInside(t *testing.T) {
+	nstest.RequireRoot(t)
+	name := delegated(t)
+	dir, bins := userBinaries(t)
+	secret := dir + "/secret"
+	if err := os.WriteFile(secret, []byte("root-only\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := exec.LookPath("cat")
+	if err != nil {
+		t.Skip(err)
+	}
+	suid := dir + "/suid-cat"
+	copyFile(t, cat, suid, 0o755)
+	if err := os.Chmod(suid, os.ModeSetuid|0o755); err != nil {
+		t.Fatal(err)
+	}
+	progs := []string{suid}
+	if setcap, err := exec.LookPath("setcap"); err == nil {
+		fcap := dir + "/fcap-cat"
+		copyFile(t, cat, fcap, 0o755)
+		if _, errs, code := nstest.Run(t, "", setcap, "cap_dac_override,cap_dac_read_search+ep", fcap); code != 0 {
+			t.Fatalf("setcap: %s", errs)
+		}
+		progs = append(progs, fcap)
+	}
+	for _, prog := range progs {
+		// The control: on the host, as the same user, it does read it.
+		if out, errs, _ := nstest.Run(t, "", "setpriv", "--reuid=4242", "--regid=4242", "--clear-groups",
+			prog, secret); out != "root-only\n" {
+			t.Skipf("%s does not work on the host (nosuid /tmp?): %q %q", prog, out, errs)
+		}
+		out, errs, code := asUser(t, "4242", bins[0], false, name, prog, secret)
+		if code == 0 || strings.Contains(out, "root-only") {
+			t.Errorf("%s as the owner inside: exit %d, %q %q; want refused", prog, code, out, errs)
 		}
 	}
 }

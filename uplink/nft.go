@@ -97,12 +97,22 @@ func buildTable(host *netns.NS, r *record, flags nftables.TableFlags) (*keeper, 
 			&expr.Masq{})
 		c.AddRule(&nftables.Rule{Table: t, Chain: post, Exprs: e})
 	}
-	// iifname HOSTIF accept
-	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: []expr.Any{
-		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: hostIf},
-		&expr.Verdict{Kind: expr.VerdictAccept},
-	}})
+	// iifname HOSTIF ip saddr SUBNET accept (and ip6 saddr SUBNET6)
+	// iifname HOSTIF drop: the namespace's root (a delegated owner, say)
+	// must not send packets with another source through the host.
+	iif := func(tail ...expr.Any) []expr.Any {
+		return append([]expr.Any{
+			&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: hostIf},
+		}, tail...)
+	}
+	for _, sn := range []netip.Prefix{r.Subnet, r.Subnet6} {
+		if sn.IsValid() {
+			e := append(iif(matchSaddr(sn)...), &expr.Verdict{Kind: expr.VerdictAccept})
+			c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: e})
+		}
+	}
+	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: iif(&expr.Verdict{Kind: expr.VerdictDrop})})
 	// oifname HOSTIF ct state established,related accept
 	// oifname HOSTIF ct status dnat accept (published ports)
 	// oifname HOSTIF drop: nothing else reaches the namespace from outside.

@@ -790,3 +790,32 @@ func TestFlushRulesetRepair(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSpoofing: the namespace's root may add any address inside, but
+// only packets from the connection's own subnet are forwarded: another
+// source would leave the host un-masqueraded, as if the host sent it.
+// The routes back are made by hand, so only the forward rules can stop
+// a spoofed connection.
+func TestNoSpoofing(t *testing.T) {
+	w := newWorld(t)
+	u := connect(t, w.ns, w.opts())
+	const spoofed = "192.0.2.77"
+	nstest.MustIP(t, "-n", w.nsN, "addr", "add", spoofed+"/32", "dev", u.NSIf)
+	nstest.MustIP(t, "-n", w.hostName, "route", "add", spoofed+"/32", "dev", u.HostIf)
+	nstest.MustIP(t, "-n", w.wanName, "route", "add", spoofed+"/32", "via", hostWAN)
+	var err error
+	w.ns.Do(func() error {
+		d := net.Dialer{Timeout: 500 * time.Millisecond, LocalAddr: &net.TCPAddr{IP: net.ParseIP(spoofed)}}
+		var c net.Conn
+		if c, err = d.Dial("tcp", serverTCP); err == nil {
+			c.Close()
+		}
+		return nil
+	})
+	if err == nil {
+		t.Errorf("a connection from %s, outside %v, was forwarded", spoofed, u.NSAddr)
+	}
+	if peer, err := dial(w.ns, serverTCP); err != nil || peer != hostWAN {
+		t.Errorf("from the connection's own address: %q, %v; want the host's %s", peer, err, hostWAN)
+	}
+}

@@ -180,7 +180,7 @@ func privateRunDir() error {
 	if _, err := os.Stat(dir); err != nil {
 		dir = "/run"
 	}
-	if err := syscall.Mount("netnstest", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "mode=0755"); err != nil {
+	if err := mountTmpfs(dir); err != nil {
 		return fmt.Errorf("tmpfs on %s: %w", dir, err)
 	}
 	return nil
@@ -201,7 +201,7 @@ func sweep() {
 		if err != nil {
 			continue
 		}
-		if syscall.Flock(ns.Fd(), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+		if tryLock(ns.Fd(), false) {
 			netns.DeleteIf(n, ns)
 		}
 		ns.Close()
@@ -214,13 +214,8 @@ func sweep() {
 // that alone: a run in another pid namespace (a container sharing the run
 // directory) has a pid that looks dead from here.
 func holdLive(ns *netns.NS) {
-	_ = syscall.Flock(ns.Fd(), syscall.LOCK_SH|syscall.LOCK_NB)
+	tryLock(ns.Fd(), true)
 	runtime.KeepAlive(ns)
-}
-
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // leaks lists the namespaces this run left and did not keep on purpose.

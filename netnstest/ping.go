@@ -37,7 +37,7 @@ func ping(ns *netns.NS, to netip.Addr) error {
 	}
 	var pc net.PacketConn
 	err := ns.Do(func() error {
-		fd, err := syscall.Socket(family, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, proto)
+		fd, err := icmpEchoSocket(family, proto)
 		if err != nil {
 			if errors.Is(err, syscall.EACCES) {
 				return fmt.Errorf("icmp echo socket: %w (open net.ipv4.ping_group_range)", err)

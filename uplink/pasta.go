@@ -161,12 +161,12 @@ func stopPasta(s step) error {
 	if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", s.PID)); !strings.HasPrefix(string(comm), "pasta") && !strings.HasPrefix(string(comm), "passt") {
 		return nil
 	}
-	_ = syscall.Kill(s.PID, syscall.SIGTERM)
+	signal(s.PID, syscall.SIGTERM)
 	for i := 0; i < 200 && pastaAlive(s); i++ {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if pastaAlive(s) {
-		_ = syscall.Kill(s.PID, syscall.SIGKILL)
+		signal(s.PID, syscall.SIGKILL)
 	}
 	return nil
 }

@@ -154,7 +154,7 @@ func lock(path string, how int) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), how); err != nil {
+	if err := flock(int(f.Fd()), how); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -177,12 +177,12 @@ func Enter() error {
 			return err
 		}
 	}
-	use, err := lock(dir+"/setns/use.lock", syscall.LOCK_SH)
+	use, err := lock(dir+"/setns/use.lock", lockShared)
 	if err != nil {
 		return err
 	}
 	defer use.Close()
-	start, err := lock(dir+"/setns/start.lock", syscall.LOCK_EX)
+	start, err := lock(dir+"/setns/start.lock", lockExclusive)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func Enter() error {
 	}
 	// The re-executed command holds use.lock (shared) until it executes
 	// its COMMAND or exits; Joined marks the descriptor close-on-exec.
-	fd, err := syscall.Dup(int(use.Fd()))
+	fd, err := dupInheritable(int(use.Fd()))
 	if err != nil {
 		return err
 	}
@@ -241,7 +241,7 @@ func Joined() error {
 	os.Unsetenv(joinEnv)
 	fdText, dir, _ := strings.Cut(v, ":")
 	if fd, err := strconv.Atoi(fdText); err == nil && fd > 2 {
-		syscall.CloseOnExec(fd)
+		closeOnExec(fd)
 	}
 	if os.Geteuid() != 0 {
 		k, _ := readKeeper(dir)

@@ -107,6 +107,12 @@ func (p *Plan) Execute(ctx context.Context, o *Options) (*Result, error) {
 		}
 		return res, nil
 	}
+	if p.ownerDrift != "" {
+		// Changing an owner means a new user namespace, so a new network
+		// namespace: the node's links, addresses and whatever its owner
+		// set up or runs in it would go. That is for the user to decide.
+		return nil, errors.New(p.ownerDrift)
+	}
 	pr := &progress{}
 	if o != nil {
 		pr.f = o.Progress
@@ -225,7 +231,8 @@ func (p *Plan) record() error {
 // createNamespaces makes the new nodes' namespaces: names reserved in
 // file order, namespaces made on GOMAXPROCS threads (the costly part,
 // which scales across CPUs). A placeholder left by an interrupted apply
-// is recovered by netns.Ensure.
+// is recovered by netns.Ensure. Nodes with an owner are then made one
+// by one with netns.CreateOwned.
 func (p *Plan) createNamespaces(ctx context.Context, creates []*nodeWork, pr *progress) error {
 	res := make([]*netns.Reservation, len(creates))
 	defer func() {
@@ -235,7 +242,12 @@ func (p *Plan) createNamespaces(ctx context.Context, creates []*nodeWork, pr *pr
 			}
 		}
 	}()
+	var owned []*nodeWork
 	for i, w := range creates {
+		if w.node.Owner != nil {
+			owned = append(owned, w)
+			continue
+		}
 		if w.state != nil && w.state.placeholder {
 			continue
 		}
@@ -246,8 +258,19 @@ func (p *Plan) createNamespaces(ctx context.Context, creates []*nodeWork, pr *pr
 		res[i] = r
 	}
 	var mu sync.Mutex
+	keep := func(w *nodeWork, ns *netns.NS) {
+		st := &nodeState{name: w.name, ns: ns, byName: map[string]*device{}}
+		mu.Lock()
+		w.state = st
+		p.closers = append(p.closers, st)
+		mu.Unlock()
+		pr.step("namespaces")
+	}
 	err := parallel(ctx, len(creates), func(i int) error {
 		w := creates[i]
+		if w.node.Owner != nil {
+			return nil
+		}
 		var ns *netns.NS
 		var err error
 		if r := res[i]; r != nil {
@@ -259,15 +282,33 @@ func (p *Plan) createNamespaces(ctx context.Context, creates []*nodeWork, pr *pr
 		if err != nil {
 			return fmt.Errorf("node %s: %w", w.node.Name, err)
 		}
-		st := &nodeState{name: w.name, ns: ns, byName: map[string]*device{}}
-		mu.Lock()
-		w.state = st
-		p.closers = append(p.closers, st)
-		mu.Unlock()
-		pr.step("namespaces")
+		keep(w, ns)
 		return nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	// Delegated nodes one at a time: each starts a holder process as its
+	// owner (netns.CreateOwned), and they are few.
+	for _, w := range owned {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if w.state != nil && w.state.placeholder {
+			// Left by an apply killed half-way; CreateOwned makes the
+			// name anew.
+			if err := netns.Delete(w.name); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("node %s: %w", w.node.Name, err)
+			}
+		}
+		o := w.node.Owner
+		ns, err := netns.CreateOwned(w.name, o.UID, o.GID, &netns.CreateOptions{NoLoopback: true})
+		if err != nil {
+			return fmt.Errorf("node %s: owner %s: %w", w.node.Name, o.Spec, err)
+		}
+		keep(w, ns)
+	}
+	return nil
 }
 
 // prepare marks a node's namespace (lo's ifalias, lo up), writes its

@@ -83,13 +83,21 @@ func deleteOwned(st *nodeState) (done bool, err error) {
 	if testHook != nil {
 		testHook("delete", st.name)
 	}
+	// A delegated node's user namespace (netns.UserNSDir/NAME) goes
+	// with it, when it is the one that owns the namespace deleted.
+	var paired bool
 	if st.ns == nil {
 		err = netns.Delete(st.name)
 	} else {
+		o, _ := netns.LookupOwner(st.name)
+		paired = o != nil && o.Paired
 		err = netns.DeleteIf(st.name, st.ns)
 	}
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, netns.ErrNotSame) {
 		return false, nil
+	}
+	if err == nil && paired {
+		err = netns.RemoveOwner(st.name)
 	}
 	return err == nil, err
 }

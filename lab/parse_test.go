@@ -70,6 +70,13 @@ func TestParseErrors(t *testing.T) {
 		{"same endpoint", base + "links:\n  - [a:e, a:e]\n", `f.yaml:6: link: endpoint "a:e" used twice`},
 		{"lo", base + "links:\n  - [a:lo, b:e]\n", `f.yaml:6: link: endpoint "a:lo": lo is taken`},
 		{"missing lab", "nodes: {a: {}}\n", `f.yaml:1: lab file: missing "lab: NAME"`},
+		{"unknown owner", "lab: demo\nowner: nstest-no-such-user\nnodes: {a: {}}\n", `f.yaml:2: owner: unknown user "nstest-no-such-user"`},
+		{"root owner", base + "  c: {owner: root}\n", `f.yaml:5: node c: owner: "root" is root`},
+		{"uid 0 owner", base + "  c: {owner: \"0\"}\n", `f.yaml:5: node c: owner: "0" is root`},
+		{"gid 0 owner", base + "  c:\n    owner: 4242:0\n", `f.yaml:6: node c: owner: "4242:0": the group must not be root (gid 0)`},
+		{"root group owner", base + "  c: {owner: \"4242:root\"}\n", `f.yaml:5: node c: owner: "4242:root": the group must not be root`},
+		{"empty owner", base + "  c: {owner: \"\"}\n", `f.yaml:5: node c: owner: want USER[:GROUP]`},
+		{"bad owner", base + "  c: {owner: \"4242:\"}\n", `f.yaml:5: node c: owner: invalid user "4242:"`},
 		{"addresses count", base + "links:\n  - {endpoints: [a:e, b:e], addresses: [10.0.0.1/24]}\n", "f.yaml:6: link a:e--b:e: addresses: want two entries"},
 	} {
 		_, err := lab.Parse("f.yaml", []byte(c.in))
@@ -85,5 +92,23 @@ func TestParseErrorOneLine(t *testing.T) {
 	_, err := lab.Parse("d.yaml", append(b, "  - [r1:eth0, h2:eth9]\n"...))
 	if err == nil || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("got %q", err)
+	}
+}
+
+// owner: at the top is every node's; a node's own overrides it.
+func TestParseOwner(t *testing.T) {
+	l, err := lab.Parse("o.yaml", []byte("lab: o\nowner: \"4242\"\nnodes:\n  a: {}\n  b: {owner: \"4243:4244\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := l.Node("a").Owner; o == nil || o.UID != 4242 || o.GID != 4242 || o.Spec != "4242" || o.Line != 2 {
+		t.Errorf("a: owner %+v, want uid 4242 gid 4242 from line 2", o)
+	}
+	if o := l.Node("b").Owner; o == nil || o.UID != 4243 || o.GID != 4244 || o.Line != 5 {
+		t.Errorf("b: owner %+v, want uid 4243 gid 4244 from line 5", o)
+	}
+	l, err = lab.Parse("o.yaml", []byte("lab: o\nnodes: {a: {}}\n"))
+	if err != nil || l.Node("a").Owner != nil {
+		t.Errorf("no owner: %+v, %v", l.Node("a").Owner, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -49,6 +50,9 @@ type Plan struct {
 	made  map[string][]string        // node: its ends of links to create
 	mu    sync.Mutex
 	extra []Step // done by Execute beyond the plan: routes the kernel flushed
+	// ownerDrift is Execute's refusal when an existing node's owner is
+	// not the file's (the first such node), or ""
+	ownerDrift string
 }
 
 // Changes is the number of kernel objects the plan creates, changes or
@@ -207,6 +211,9 @@ func MakePlan(ctx context.Context, l *Lab) (*Plan, error) {
 			case !owned:
 				return nil, fmt.Errorf("lab %s: node %s: namespace %q exists and is not the lab's (made by something else; delete it or rename the node)", l.Name, n.Name, w.name)
 			}
+			if err := p.diffOwner(w); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := p.findRemoved(ctx, pending); err != nil {
@@ -231,6 +238,32 @@ func MakePlan(ctx context.Context, l *Lab) (*Plan, error) {
 	}
 	ok = true
 	return p, nil
+}
+
+// diffOwner compares the delegation of an existing node with the file's
+// owner (by uid: the kernel keeps no owner group for a user namespace).
+// A difference is drift, which status shows; Execute refuses it (see
+// ownerDrift) rather than recreate the node.
+func (p *Plan) diffOwner(w *nodeWork) error {
+	o, err := netns.LookupOwner(w.name)
+	if err != nil {
+		return fmt.Errorf("lab %s: node %s: %w", p.Lab.Name, w.node.Name, err)
+	}
+	have := "not delegated"
+	if o != nil && o.Paired {
+		have = "owned by uid " + strconv.FormatUint(uint64(o.UID), 10)
+	}
+	want := "not delegated"
+	if w.node.Owner != nil {
+		want = "owned by uid " + strconv.FormatUint(uint64(w.node.Owner.UID), 10)
+	}
+	if have != want {
+		p.Steps = append(p.Steps, Step{Op: "change", Kind: "owner", Node: w.node.Name, Object: w.name, Reason: "is " + have + ", the file wants it " + want})
+		if p.ownerDrift == "" {
+			p.ownerDrift = fmt.Sprintf("lab %s: node %s: namespace %q is %s, the file wants it %s: apply does not recreate a node to change its owner (delete it with \"netns delete %s\", or destroy the lab, and apply again)", p.Lab.Name, w.node.Name, w.name, have, want, w.name)
+		}
+	}
+	return nil
 }
 
 // nodeKeys are the sysctl keys of n to read.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/setns/setns/internal/runas"
 	"github.com/setns/setns/link"
 	"github.com/setns/setns/netns"
 	"go.yaml.in/yaml/v3"
@@ -41,7 +42,20 @@ type Node struct {
 	// Addrs are addresses by interface name: the node's own addresses
 	// key (lo, br0, a link end) merged with its links' addresses.
 	Addrs map[string][]netip.Prefix
+	// Owner, when set, delegates the node's namespace to a user (see
+	// Owner); from the node's "owner:" or the file's.
+	Owner *Owner
 	Line  int // where the node is declared
+}
+
+// Owner is the user a node's namespace is delegated to, as "netns add
+// --owner" does (netns.CreateOwned): that user can enter the node with
+// "setns LAB-NODE CMD" without sudo and configure it.
+type Owner struct {
+	Spec string // as the file gives it, USER[:GROUP]
+	UID  uint32
+	GID  uint32
+	Line int
 }
 
 // Bridge is the name of the bridge of a kind: bridge node.
@@ -269,9 +283,11 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 
 func (p *parser) lab(root *yaml.Node) (*Lab, error) {
 	l := &Lab{File: p.file, nodes: map[string]*Node{}}
-	var nodesN, linksN, defaultsN, nameN, prefixN *yaml.Node
-	err := p.mapping(root, "lab file", []string{"lab", "prefix", "defaults", "nodes", "links"}, func(k, v *yaml.Node) error {
+	var nodesN, linksN, defaultsN, nameN, prefixN, ownerN *yaml.Node
+	err := p.mapping(root, "lab file", []string{"lab", "prefix", "owner", "defaults", "nodes", "links"}, func(k, v *yaml.Node) error {
 		switch k.Value {
+		case "owner":
+			ownerN = v
 		case "lab":
 			nameN = v
 		case "prefix":
@@ -311,6 +327,12 @@ func (p *parser) lab(root *yaml.Node) (*Lab, error) {
 			return nil, p.errf(prefixN, "invalid prefix %q: no \"/\", NUL or white space", l.Prefix)
 		}
 	}
+	var owner *Owner
+	if ownerN != nil {
+		if owner, err = p.owner(ownerN, "owner"); err != nil {
+			return nil, err
+		}
+	}
 	defaults := map[string]string{}
 	for k, v := range Baseline {
 		defaults[k] = v
@@ -327,7 +349,7 @@ func (p *parser) lab(root *yaml.Node) (*Lab, error) {
 		return nil, p.errf(root, "lab file: no nodes")
 	}
 	err = p.mapping(nodesN, "nodes", nil, func(k, v *yaml.Node) error {
-		n, err := p.node(l, k, v, defaults)
+		n, err := p.node(l, k, v, defaults, owner)
 		if err != nil {
 			return err
 		}
@@ -443,8 +465,8 @@ func (l *Lab) interfaces() map[Endpoint]bool {
 // KindBridge is the kind of a node holding the bridge br0.
 const KindBridge = "bridge"
 
-func (p *parser) node(l *Lab, k, v *yaml.Node, defaults map[string]string) (*Node, error) {
-	n := &Node{Name: k.Value, Line: k.Line, Addrs: map[string][]netip.Prefix{}, Sysctls: map[string]string{}}
+func (p *parser) node(l *Lab, k, v *yaml.Node, defaults map[string]string, owner *Owner) (*Node, error) {
+	n := &Node{Name: k.Value, Line: k.Line, Addrs: map[string][]netip.Prefix{}, Sysctls: map[string]string{}, Owner: owner}
 	if !nameRE.MatchString(n.Name) {
 		return nil, p.errf(k, "invalid node name %q: want letters, digits, \"_\", \".\" and \"-\"", n.Name)
 	}
@@ -455,8 +477,12 @@ func (p *parser) node(l *Lab, k, v *yaml.Node, defaults map[string]string) (*Nod
 		n.Sysctls[key] = val
 	}
 	what := "node " + n.Name
-	err := p.mapping(v, what, []string{"kind", "sysctls", "routes", "addresses"}, func(k, v *yaml.Node) error {
+	err := p.mapping(v, what, []string{"kind", "owner", "sysctls", "routes", "addresses"}, func(k, v *yaml.Node) error {
 		switch k.Value {
+		case "owner":
+			o, err := p.owner(v, what+": owner")
+			n.Owner = o
+			return err
 		case "kind":
 			s, err := p.scalar(v, what+": kind")
 			if err != nil {
@@ -514,6 +540,32 @@ func (p *parser) node(l *Lab, k, v *yaml.Node, defaults map[string]string) (*Nod
 		return nil
 	})
 	return n, err
+}
+
+// owner resolves "owner: USER[:GROUP]" as "netns add --owner" does
+// (reading the user database, no kernel write). Root is refused as the
+// owner and as its group, as netns.CreateOwned refuses them: the owner
+// holds every capability in the node's user namespace and can take on
+// its group on the host.
+func (p *parser) owner(v *yaml.Node, what string) (*Owner, error) {
+	s, err := p.scalar(v, what)
+	if err != nil {
+		return nil, err
+	}
+	if s == "" {
+		return nil, p.errf(v, "%s: want USER[:GROUP]", what)
+	}
+	u, err := runas.Lookup(s)
+	if err != nil {
+		return nil, p.errf(v, "%s: %v", what, err)
+	}
+	if u.Cred.UID == 0 {
+		return nil, p.errf(v, "%s: %q is root: a node is delegated to an unprivileged user", what, s)
+	}
+	if u.Cred.GID == 0 {
+		return nil, p.errf(v, "%s: %q: the group must not be root (gid 0)", what, s)
+	}
+	return &Owner{Spec: s, UID: u.Cred.UID, GID: u.Cred.GID, Line: v.Line}, nil
 }
 
 // sysctls reads a mapping of net.* keys to scalar values into into.

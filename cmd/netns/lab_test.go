@@ -168,3 +168,61 @@ func TestLabUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestLabOwner: a node with owner: is a delegated namespace (list
+// --owners shows its owner); the owner enters it with setns, without
+// privilege, and adds an address; applying again changes nothing;
+// destroy leaves nothing in /run/netns or /run/setns/userns. A bad owner
+// is refused with FILE:LINE and nothing is made.
+func TestLabOwner(t *testing.T) {
+	nstest.RequireIP(t)
+	t.Parallel()
+	setns := os.Getenv("SETNS_TEST_BINARY")
+	if setns == "" {
+		t.Skip("SETNS_TEST_BINARY not set")
+	}
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	good := write("good.yaml", "lab: o\nnodes:\n  r1: {}\n  h1:\n    owner: \"4242\"\nlinks:\n  - endpoints: [r1:eth0, h1:eth0]\n    addresses: [10.0.1.1/24, 10.0.1.2/24]\n")
+	unknown := write("unknown.yaml", "lab: u\nowner: nstest-no-such-user\nnodes: {a: {}}\n")
+	gid0 := write("gid0.yaml", "lab: g\nnodes:\n  a: {}\n  b: {owner: \"4242:0\"}\n")
+	out := sandboxed(t, `
+cp "`+setns+`" /run/setns-bin; chmod 755 /run/setns-bin
+$NETNS lab apply `+good+` >/dev/null; echo rc=$?
+$NETNS list --owners | sort
+setpriv --reuid=4242 --regid=4242 --clear-groups /run/setns-bin o-h1 sh -c 'ip addr add 10.9.9.9/32 dev lo && id -u' 2>&1; echo rc=$?
+ip -n o-h1 -o addr show dev lo to 10.9.9.9 | wc -l
+setpriv --reuid=4243 --regid=4243 --clear-groups /run/setns-bin o-h1 true >/dev/null 2>&1; echo other rc=$?
+$NETNS -j lab apply `+good+` | grep -o '"changes":[0-9]*'
+$NETNS lab destroy o >/dev/null; echo rc=$?
+ls -A /run/netns /run/setns/userns | tr '\n' ' '; echo
+$NETNS lab apply `+unknown+` 2>&1; echo rc=$?
+$NETNS lab apply `+gid0+` 2>&1; echo rc=$?
+ls -A /run/netns /run/setns/userns 2>&1 | tr '\n' ' '; echo
+`)
+	want := `rc=0
+o-h1 (owner: uid 4242)
+o-r1
+0
+rc=0
+1
+other rc=1
+"changes":0
+rc=0
+/run/netns:  /run/setns/userns: 
+netns: ` + unknown + `:2: owner: unknown user "nstest-no-such-user"
+rc=1
+netns: ` + gid0 + `:4: node b: owner: "4242:0": the group must not be root (gid 0)
+rc=1
+/run/netns:  /run/setns/userns: 
+`
+	if out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}

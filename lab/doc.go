@@ -20,7 +20,8 @@
 //	  - endpoints: [r1:eth1, h2:eth0]
 //	    addresses: [10.0.2.1/24, 10.0.2.2/24]
 //
-// Parse checks all of it, with no system call: an error names the file,
+// Parse checks all of it, with no system call but reading the user
+// database for "owner:" (see Delegated nodes): an error names the file,
 // the line and the problem (*ParseError). MakePlan then reads the kernel
 // and diffs: the Plan lists every kernel object to create, change or
 // delete (nothing, for a lab that matches its file); Execute carries it
@@ -45,6 +46,22 @@
 // is creating, so that one killed before it could mark them is finished
 // by the next apply, or cleaned by Destroy.
 //
+// # Delegated nodes
+//
+// "owner: USER[:GROUP]" at the top of a file delegates every node to
+// USER, a node's own "owner:" overriding it (Node.Owner, resolved by
+// Parse from the user database; root and group 0 are refused). Such a
+// node is made by netns.CreateOwned, one at a time after the others: its
+// network namespace is owned by a user namespace that USER owns, bound
+// at netns.UserNSDir/NAME, so USER can enter and configure it without
+// privilege ("setns LAB-NODE CMD"). MakePlan compares an existing node's
+// owner (by uid) with the file's: a difference is a step of kind "owner"
+// that GetStatus reports as drift and Execute refuses, writing nothing,
+// since a new owner needs a new namespace and the node's links,
+// addresses and whatever its owner runs in it would go; delete the node
+// and apply again. Destroy removes a deleted node's user namespace too,
+// when it is the one that owns that node's network namespace.
+//
 // # Speed
 //
 // A 1000-node lab applies in about a second on two CPUs: namespaces are
@@ -61,5 +78,6 @@
 // kernel then removes their devices in one batch, where deleting veths
 // one by one waits an RCU grace period each.
 //
-// Everything needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN).
+// Everything needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN); a delegated
+// node's owner needs nothing to use it.
 package lab

@@ -175,7 +175,9 @@ func ParseFile(path string) (*Lab, error) {
 // Parse reads a lab file (YAML, or JSON, which is YAML too) and checks
 // all of it: unknown keys, unknown nodes, endpoints used twice, interface
 // and namespace names, addresses, routes and sysctl keys. file names the
-// input in errors, which are *ParseError. Parse makes no system call.
+// input in errors, which are *ParseError. Parse writes nothing; it reads
+// only the user database (/etc/passwd and /etc/group, then getent), to
+// resolve "owner:" as "netns add --owner" does.
 func Parse(file string, data []byte) (*Lab, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {

@@ -105,7 +105,10 @@
 // removes both. list -j gives delegated names an "owner" key (the uid),
 // list --owners adds "(owner: uid N (USER))"; doctor reports a user
 // namespace whose network namespace is gone ("ip netns delete" leaves it)
-// as orphan-owner and --fix removes it.
+// as orphan-owner and --fix removes it. In a lab file, "owner:
+// USER[:GROUP]" (for the lab or a node) makes nodes delegated the same
+// way; lab apply refuses to change an existing node's owner (status
+// shows it as drift), and lab destroy removes both halves.
 //
 // Run by a user who is not root, netns works on the user's own
 // namespaces (rootless mode), in $XDG_RUNTIME_DIR/netns, never on the

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -153,5 +155,51 @@ func TestStartKeepsThreadsRoot(t *testing.T) {
 		if cmd.Process != nil {
 			cmd.Wait()
 		}
+	}
+}
+
+// TestStartConcurrentKeepsDescriptors: many Starts with a Credential at
+// once, each marking the process's descriptors close-on-exec and putting
+// them back, never let one's putting back reach another's fork: no child
+// sees the descriptor the process holds without close-on-exec.
+func TestStartConcurrentKeepsDescriptors(t *testing.T) {
+	nstest.RequireRoot(t)
+	ns, _ := nstest.NewNamed(t)
+	f, err := os.Open("/etc/hostname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	leak, err := syscall.Dup(int(f.Fd())) // no close-on-exec
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(leak)
+	script := "test -e /proc/self/fd/" + strconv.Itoa(leak) + " && echo leaked; true"
+	var wg sync.WaitGroup
+	var leaked atomic.Int32
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				var out strings.Builder
+				cmd := exec.Command("/bin/sh", "-c", script)
+				cmd.Stdout = &out
+				opts := &netns.ExecOptions{Credential: &netns.Credential{UID: 65534, GID: 65534}}
+				if err := ns.Start(cmd, opts); err != nil {
+					t.Error(err)
+					return
+				}
+				cmd.Wait()
+				if out.String() != "" {
+					leaked.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := leaked.Load(); n > 0 {
+		t.Errorf("%d of 200 commands started at once inherited the process's descriptor %d", n, leak)
 	}
 }

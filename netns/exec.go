@@ -116,13 +116,15 @@ func (ns *NS) execHere(deathSig int, path string, argv, env []string, opts *Exec
 	if err := ns.enter(opts); err != nil {
 		return err
 	}
-	changed, err := closeOnExecFrom(opts.closeFrom())
+	var execErr error
+	err := inheritOnlyFrom(opts.closeFrom(), func() error {
+		execErr = execve(path, argv, env)
+		return nil
+	})
 	if err != nil {
 		return newError("enter", ns.String(), err)
 	}
-	err = execve(path, argv, env)
-	clearCloseOnExec(changed)
-	return newError("exec", path, err)
+	return newError("exec", path, execErr)
 }
 
 // Start starts cmd inside the namespace, in the same environment as Exec,
@@ -181,15 +183,13 @@ func (ns *NS) startHere(cmd *exec.Cmd, opts *ExecOptions, done chan<- error) {
 			return
 		}
 	}
-	changed, err := closeOnExecFrom(opts.closeFrom())
-	if err != nil {
+	var startErr error
+	if err := inheritOnlyFrom(opts.closeFrom(), func() error { startErr = cmd.Start(); return nil }); err != nil {
 		done <- newError("enter", ns.String(), err)
 		return
 	}
-	err = cmd.Start()
-	clearCloseOnExec(changed)
-	if err != nil {
-		done <- err
+	if startErr != nil {
+		done <- startErr
 		return
 	}
 	if cmd.SysProcAttr == nil || cmd.SysProcAttr.Pdeathsig == 0 {

@@ -123,13 +123,11 @@ func makeOwned(uid, gid uint32) (user, net int, err error) {
 	// and they have every capability in its user namespace): none of
 	// ours but the pipes may reach it, even ones the caller left open
 	// without close-on-exec.
-	changed, err := closeOnExecFrom(3)
-	if err != nil {
+	var startErr error
+	if err := inheritOnlyFrom(3, func() error { startErr = cmd.Start(); return nil }); err != nil {
 		return -1, -1, fmt.Errorf("user namespace: %w", err)
 	}
-	err = cmd.Start()
-	clearCloseOnExec(changed)
-	if err != nil {
+	if err := startErr; err != nil {
 		// %v: newError would replace a wrapped *fs.PathError by its errno.
 		return -1, -1, fmt.Errorf("user namespace: start %s as uid %d: %v", prog, uid, unwrapPath(err))
 	}

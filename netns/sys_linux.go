@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -541,6 +542,29 @@ func closeOnExecFrom(first int) ([]int, error) {
 		}
 	}
 	return changed, nil
+}
+
+// inheritMu serialises inheritOnlyFrom: descriptor flags belong to the
+// whole process, so two calls at once could each put back, before the
+// other's fork, what the other had marked.
+var inheritMu sync.Mutex
+
+// inheritOnlyFrom runs start (a fork or an execve) with every descriptor
+// from first on marked close-on-exec (closeOnExecFrom), then puts the
+// flags back, one such call at a time in the process. first < 0 just
+// runs start.
+func inheritOnlyFrom(first int, start func() error) error {
+	if first < 0 {
+		return start()
+	}
+	inheritMu.Lock()
+	defer inheritMu.Unlock()
+	changed, err := closeOnExecFrom(first)
+	if err != nil {
+		return err
+	}
+	defer clearCloseOnExec(changed)
+	return start()
 }
 
 // clearCloseOnExec undoes closeOnExecFrom for the descriptors it changed.

@@ -71,7 +71,7 @@ func gone(pid int) bool {
 // keeper's user namespace, through the fast path and the Go path; a veth
 // pair made by one command is there for the next; --temp makes and
 // deletes, after which the keeper exits; the host's run directory is
-// untouched; --uplink and a missing runtime directory get one line.
+// untouched; --uplink=nat and a missing runtime directory get one line.
 func TestRootlessSetns(t *testing.T) {
 	nstest.RequireRoot(t)
 	nstest.RequireTool(t, "setpriv")
@@ -131,9 +131,9 @@ func TestRootlessSetns(t *testing.T) {
 		if ents, _ := os.ReadDir(xdg + "/netns"); len(ents) != 0 {
 			t.Errorf("%s: left in %s/netns: %v", bin, xdg, ents)
 		}
-		_, errs, code = asRootless(t, u, xdg, bin, false, "--uplink", name, "true")
-		if want := "setns: rootless mode: --uplink needs root\n"; code != 1 || errs != want {
-			t.Errorf("%s: --uplink: exit %d, stderr %q; want 1, %q", bin, code, errs, want)
+		_, errs, code = asRootless(t, u, xdg, bin, false, "--uplink=nat", name, "true")
+		if want := "setns: rootless mode: --uplink=nat needs root on the host (--uplink alone connects with pasta)\n"; code != 1 || errs != want {
+			t.Errorf("%s: --uplink=nat: exit %d, stderr %q; want 1, %q", bin, code, errs, want)
 		}
 		_, errs, code = asRootless(t, u, "", bin, false, name, "true")
 		if want := "setns: rootless mode: XDG_RUNTIME_DIR is not set"; code != 1 || !strings.HasPrefix(errs, want) || strings.Count(errs, "\n") != 1 {

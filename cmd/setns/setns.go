@@ -73,6 +73,7 @@ type options struct {
 	sysctls  []sysctl // --sysctl
 	temp     bool
 	uplink   uplink.Mode      // --uplink[=MODE]; "" without
+	natNamed bool             // --uplink=nat, not --uplink alone
 	publish  []uplink.Publish // --publish
 	argv     []string         // COMMAND and its arguments; never empty
 }
@@ -167,7 +168,7 @@ func parse(args []string, getenv func(string) string) (*options, error) {
 	fl.Var(valueFlag{&preserve}, "preserve-fds", "")
 	fl.BoolVar(&o.noLo, "no-lo", false, "")
 	fl.BoolVar(&o.temp, "temp", false, "")
-	fl.Var(uplinkFlag{&o.uplink}, "uplink", "")
+	fl.Var(uplinkFlag{&o.uplink, &o.natNamed}, "uplink", "")
 	fl.Var(listFlag{func(v string) error {
 		p, err := uplink.ParsePublish(v)
 		if err == nil {
@@ -290,8 +291,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if rootless.Active() && o.path == "" && o.pid == 0 {
 		// Not root: the user's own namespaces (rootless mode).
-		if o.uplink != "" {
-			fmt.Fprintf(stderr, "setns: rootless mode: --uplink needs root\n")
+		if o.natNamed {
+			fmt.Fprintf(stderr, "setns: rootless mode: --uplink=nat needs root on the host (--uplink alone connects with pasta)\n")
 			return 1
 		}
 		fmt.Fprintf(stderr, "setns: rootless mode: %v\n", rootless.Enter())

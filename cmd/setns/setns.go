@@ -46,7 +46,8 @@ Options:
   --temp               create NAME (or, for "-" or none, a fresh name), run
                        COMMAND as a child, delete the namespace when it exits
   --uplink[=MODE]      connect NAME to the internet (as "netns connect", MODE
-                       nat or pasta) while COMMAND runs, as its parent;
+                       nat or pasta; pasta, the only one, when rootless)
+                       while COMMAND runs, as its parent;
                        COMMAND finds the addresses in $NETNS_IP and
                        $NETNS_HOST_IP
   --publish SPEC       with --uplink, forward [HOSTIP:]HOSTPORT of the host to

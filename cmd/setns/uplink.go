@@ -24,7 +24,8 @@ type uplinkFlag struct {
 func (f uplinkFlag) String() string   { return "" }
 func (f uplinkFlag) IsBoolFlag() bool { return true }
 func (f uplinkFlag) Set(v string) error {
-	if v == "true" {
+	alone := v == "true"
+	if alone {
 		v = string(uplink.NAT)
 	}
 	m, err := uplink.ParseMode(v)
@@ -32,7 +33,7 @@ func (f uplinkFlag) Set(v string) error {
 		return err
 	}
 	*f.mode = m
-	*f.nat = m == uplink.NAT && v != "true"
+	*f.nat = m == uplink.NAT && !alone
 	return nil
 }
 

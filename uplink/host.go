@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/nftables"
 	"github.com/setns/setns/netns"
@@ -49,11 +50,19 @@ func firstLine(s string) string {
 // starts it as is: entering that one again needs privileges over it,
 // which a rootless user, who does not own the host's namespace, lacks.
 func startIn(host *netns.NS, cmd *exec.Cmd) error {
-	if isSelf(host) {
+	if !initialUserNS() && isSelf(host) {
 		return cmd.Start()
 	}
 	return host.Start(cmd, &netns.ExecOptions{Bare: true})
 }
+
+// initialUserNS reports whether this process is in the initial user
+// namespace (not, for example, in a rootless keeper's), whose uid_map
+// maps every uid to itself.
+var initialUserNS = sync.OnceValue(func() bool {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	return err == nil && strings.Join(strings.Fields(string(b)), " ") == "0 0 4294967295"
+})
 
 // isSelf reports whether ns is the network namespace of this process.
 func isSelf(ns *netns.NS) bool {

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/jsimonetti/rtnetlink/v2"
+	"github.com/mdlayher/netlink"
 	"github.com/setns/setns/netns"
 )
 
@@ -24,6 +25,9 @@ const (
 // Config.NetNS insists on: there the socket is made by ns.Do, which
 // discards a thread it cannot move back, or here, for the process's own.
 func dialRoute(ns *netns.NS) (*rtnetlink.Conn, error) {
+	if initialUserNS() {
+		return rtnetlink.Dial(&netlink.Config{NetNS: ns.Fd(), Strict: false})
+	}
 	if isSelf(ns) {
 		return rtnetlink.Dial(nil)
 	}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/nftables"
 	"github.com/setns/setns/netns"
@@ -23,17 +24,54 @@ func run(host *netns.NS, name string, args ...string) (string, error) {
 	var out, errb bytes.Buffer
 	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := host.Start(cmd, &netns.ExecOptions{Bare: true}); err != nil {
+	if err := startIn(host, cmd); err != nil {
 		return "", err
 	}
 	if err := cmd.Wait(); err != nil {
-		msg := strings.TrimSpace(errb.String())
-		if i := strings.IndexByte(msg, '\n'); i >= 0 {
-			msg = msg[:i]
-		}
+		msg := firstLine(errb.String())
 		return out.String(), fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, msg)
 	}
 	return out.String(), nil
+}
+
+// firstLine is the first line of a command's error output that says
+// something: pasta, with no syslog to write to, repeats that first.
+func firstLine(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		l = strings.TrimSpace(l)
+		if l != "" && !(strings.HasPrefix(l, "Failed to send ") && strings.HasSuffix(l, " to syslog")) {
+			return l
+		}
+	}
+	return ""
+}
+
+// startIn starts cmd inside host. In the process's own namespace it
+// starts it as is: entering that one again needs privileges over it,
+// which a rootless user, who does not own the host's namespace, lacks.
+func startIn(host *netns.NS, cmd *exec.Cmd) error {
+	if !initialUserNS() && isSelf(host) {
+		return cmd.Start()
+	}
+	return host.Start(cmd, &netns.ExecOptions{Bare: true})
+}
+
+// initialUserNS reports whether this process is in the initial user
+// namespace (not, for example, in a rootless keeper's), whose uid_map
+// maps every uid to itself.
+var initialUserNS = sync.OnceValue(func() bool {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	return err == nil && strings.Join(strings.Fields(string(b)), " ") == "0 0 4294967295"
+})
+
+// isSelf reports whether ns is the network namespace of this process.
+func isSelf(ns *netns.NS) bool {
+	self, err := netns.OpenPID(os.Getpid())
+	if err != nil {
+		return false
+	}
+	defer self.Close()
+	return self.Equal(ns)
 }
 
 // readSysctl reads a net sysctl (path form, net/...) of host.

@@ -20,6 +20,13 @@ func (st *state) connectPasta(ctx context.Context, host, ns *netns.NS, r *record
 	if _, err := exec.LookPath("pasta"); err != nil {
 		return errNoPasta
 	}
+	// pasta needs /dev/net/tun, which distributions make usable by all
+	// (0666); a user who cannot open it (rootless mode) cannot run pasta.
+	tun, err := os.OpenFile("/dev/net/tun", os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("pasta needs /dev/net/tun: %w", err)
+	}
+	tun.Close()
 	path := ns.Path()
 	if path == "" {
 		path = netns.RunDir + "/" + r.Name
@@ -28,7 +35,9 @@ func (st *state) connectPasta(ctx context.Context, host, ns *netns.NS, r *record
 	pidFile = strings.TrimSuffix(pidFile, ".json") + ".pid"
 	_ = os.Remove(pidFile)
 	// As root pasta would switch to nobody, who cannot enter the
-	// namespace: --runas 0 keeps it root.
+	// namespace: --runas 0 keeps it root. In rootless mode this process
+	// is root only of the keeper's user namespace, which is the user on
+	// the host: pasta stays the user, in the host's network namespace.
 	args := []string{"--config-net", "--netns", path, "--runas", "0", "--no-map-gw", "--pid", pidFile, "--quiet"}
 	// No port forwarding (Options.check refuses --publish here).
 	args = append(args, "-t", "none", "-u", "none")

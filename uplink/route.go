@@ -19,8 +19,21 @@ const (
 
 // dialRoute opens an rtnetlink socket inside ns without moving the
 // caller's thread.
+//
+// A rootless user (root only in the keeper's user namespace) may enter
+// their own namespaces but not move back into the host's, which
+// Config.NetNS insists on: there the socket is made by ns.Do, which
+// discards a thread it cannot move back, or here, for the process's own.
 func dialRoute(ns *netns.NS) (*rtnetlink.Conn, error) {
-	return rtnetlink.Dial(&netlink.Config{NetNS: ns.Fd(), Strict: false})
+	if initialUserNS() {
+		return rtnetlink.Dial(&netlink.Config{NetNS: ns.Fd(), Strict: false})
+	}
+	if isSelf(ns) {
+		return rtnetlink.Dial(nil)
+	}
+	var c *rtnetlink.Conn
+	err := ns.Do(func() (err error) { c, err = rtnetlink.Dial(nil); return err })
+	return c, err
 }
 
 // hostRoutes lists the destinations of every IPv4 route of every table

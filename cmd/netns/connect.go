@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/setns/setns/internal/rootless"
 	"github.com/setns/setns/netns"
 	"github.com/setns/setns/uplink"
 )
@@ -33,6 +34,15 @@ func (c *cmd) connect(args []string) result {
 		return c.fail(1, "connect %q: %v", name, cause(err))
 	}
 	defer ns.Close()
+	if dir := rootless.StateDir(); dir != "" {
+		// Rootless: pasta, run here (the host's network namespace, the
+		// keeper's user namespace), as the user; NAT would change the
+		// host's firewall and links, which only root may.
+		if o.Mode == uplink.NAT {
+			return c.fail(1, "connect %q: nat mode needs root on the host (rootless mode connects with --mode pasta, the default)", name)
+		}
+		o.Mode, o.StateDir = uplink.Pasta, dir+"/uplink"
+	}
 	u, err := uplink.Connect(context.Background(), ns, o)
 	if err != nil {
 		return c.fail(1, "%v", err)
@@ -119,7 +129,7 @@ func (c *cmd) disconnect(args []string) result {
 	}
 	names := []string{args[0]}
 	if args[0] == "--all" || c.opt.all {
-		us, err := uplink.List(nil)
+		us, err := uplink.List(uplinkOptions())
 		if err != nil {
 			return c.fail(1, "disconnect: %v", err)
 		}
@@ -132,7 +142,7 @@ func (c *cmd) disconnect(args []string) result {
 	}
 	r := ok
 	for _, n := range names {
-		if err := uplink.Disconnect(context.Background(), n, nil); err != nil {
+		if err := uplink.Disconnect(context.Background(), n, uplinkOptions()); err != nil {
 			r = c.fail(1, "%v", err)
 		}
 	}
@@ -148,7 +158,7 @@ func (c *cmd) connections(args []string) result {
 		}
 		jsonOut = true
 	}
-	us, err := uplink.List(nil)
+	us, err := uplink.List(uplinkOptions())
 	if err != nil {
 		return c.fail(1, "connections: %v", err)
 	}
@@ -172,6 +182,16 @@ func (c *cmd) connections(args []string) result {
 	return ok
 }
 
+// uplinkOptions is where the uplink journals are: the host's
+// uplink.DefaultStateDir, or in rootless mode the user's own directory.
+func uplinkOptions() *uplink.Options {
+	dir := uplink.DefaultStateDir
+	if d := rootless.StateDir(); d != "" {
+		dir = d + "/uplink"
+	}
+	return &uplink.Options{StateDir: dir}
+}
+
 func addrs(ps ...netip.Prefix) string {
 	var s []string
 	for _, p := range ps {
@@ -193,10 +213,10 @@ func dash(s string) string {
 // namespace is deleted; a failure is reported and the delete goes on
 // (netns doctor finds what is left).
 func (c *cmd) disconnectFirst(name string) {
-	if !uplink.Connected(name, nil) {
+	if !uplink.Connected(name, uplinkOptions()) {
 		return
 	}
-	if err := uplink.Disconnect(context.Background(), name, nil); err != nil {
+	if err := uplink.Disconnect(context.Background(), name, uplinkOptions()); err != nil {
 		c.warn(err)
 	}
 }
@@ -205,9 +225,9 @@ func (c *cmd) disconnectFirst(name string) {
 // whose namespace is gone or whose setns --uplink died, undone with fix.
 // Each row is path, kind, detail and action, as doctor prints findings.
 func (c *cmd) doctorUplinks(fix bool) (rows [][4]string, left int) {
-	ls, err := uplink.Leftovers(nil)
+	ls, err := uplink.Leftovers(uplinkOptions())
 	if err != nil {
-		return [][4]string{{uplink.DefaultStateDir, "uplink", err.Error(), "left alone: cannot read the journals"}}, 1
+		return [][4]string{{uplinkOptions().StateDir, "uplink", err.Error(), "left alone: cannot read the journals"}}, 1
 	}
 	for _, l := range ls {
 		action, done := "would undo it (--fix)", "undone"
@@ -215,7 +235,7 @@ func (c *cmd) doctorUplinks(fix bool) (rows [][4]string, left int) {
 			action, done = "would make the table again (--fix)", "table made again"
 		}
 		if fix {
-			if err := l.Fix(context.Background(), nil); err != nil {
+			if err := l.Fix(context.Background(), uplinkOptions()); err != nil {
 				action = "failed: " + err.Error()
 				left++
 			} else {

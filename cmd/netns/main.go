@@ -117,7 +117,9 @@
 // where the user is uid 0 and a mount namespace where
 // $XDG_RUNTIME_DIR/netns is bound onto /run/netns; netns joins both by
 // re-executing itself (SETNS_ROOTLESS) and then runs as usual. The keeper
-// exits when the last namespace is deleted. connect needs root.
+// exits when the last namespace is deleted. connect uses pasta there (run
+// as the user in the host's network namespace, no host loopback; nat mode
+// needs root and is refused), journalled in $XDG_RUNTIME_DIR/setns/uplink.
 //
 // Deliberate differences from ip: monitor reports a name only once it is
 // a usable namespace, and flushes each line; -all delete goes on past a

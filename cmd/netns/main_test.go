@@ -8,6 +8,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if v := os.Getenv("NETNS_TEST_TCP"); v != "" { // child: a TCP end for a test script
+		nstest.TCP(v)
+		return
+	}
 	if os.Getenv("NETNS_RUN_MAIN") == "1" { // child: behave as the real command
 		main()
 		return

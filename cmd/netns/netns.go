@@ -40,7 +40,8 @@ NETNSID := auto | POSITIVE-INT
 Manage named network namespaces (/run/netns/NAME) verb for verb like
 "ip netns": the same abbreviations, output and exit statuses.
 Run as a normal user, netns works on your own namespaces, in
-$XDG_RUNTIME_DIR/netns (rootless mode), never on the host's.
+$XDG_RUNTIME_DIR/netns (rootless mode), never on the host's; connect
+uses pasta there.
 
 Options:
   -all              delete, exec: act on every namespace

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"testing"
 
 	"github.com/setns/setns/internal/nstest"
@@ -101,6 +102,81 @@ rootns
 gray green 
 rc=0
 /run/a/netns:  /run/a/setns: start.lock use.lock 
+`
+	if out != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// TestRootlessConnect: a rootless user's netns connect gives NAME the
+// internet through pasta (the default in rootless mode), run as the user
+// in the host's network namespace (here the sandbox's, with a namespace
+// playing the internet behind it), with no way to the host's loopback
+// through the gateway address; the journal is the user's own, the host's
+// /run/setns is never made; disconnect stops pasta and leaves nothing;
+// nat mode is refused with one line.
+func TestRootlessConnect(t *testing.T) {
+	nstest.RequireIP(t)
+	nstest.RequireTool(t, "setpriv")
+	nstest.NeedTool(t, "pasta", "passt")
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		t.Skip("no /dev/net/tun")
+	}
+	t.Parallel()
+	out := sandboxed(t, `
+cp "$NETNS" /run/nb; chmod 755 /run/nb
+# pasta needs a tun device the user may open (0666, as distributions
+# ship it); this one is the sandbox's own.
+mknod -m 666 /run/tun c 10 200; mount --bind /run/tun /dev/net/tun
+ip link set lo up
+mkdir -p /run/netns; ip netns add wan
+ip link add eth0 type veth peer name eth0 netns wan
+ip addr add 198.51.100.2/24 dev eth0; ip link set eth0 up
+ip -n wan addr add 198.51.100.1/24 dev eth0; ip -n wan addr add 203.0.113.10/24 dev eth0
+ip -n wan link set eth0 up; ip -n wan link set lo up
+ip route add default via 198.51.100.1
+mkfifo /run/srv
+NETNS_TEST_TCP=serve:203.0.113.10:7 ip netns exec wan /run/nb </run/srv >/dev/null &
+NETNS_TEST_TCP=serve:127.0.0.1:8 /run/nb </run/srv >/dev/null &
+exec 7>/run/srv
+for i in $(seq 50); do NETNS_TEST_TCP=dial:203.0.113.10:7 /run/nb >/dev/null && NETNS_TEST_TCP=dial:127.0.0.1:8 /run/nb >/dev/null && break; sleep 0.1; done
+mkdir -m 700 /run/a; chown 65534:65534 /run/a
+as() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NETNS_RUN_MAIN=1 XDG_RUNTIME_DIR=/run/a "$@"; }
+A() { as /run/nb "$@"; }
+A add red; echo rc=$?
+A connect red --mode nat 2>&1; echo rc=$?
+A connect red; echo rc=$?
+A connections
+p=$(cat /run/a/setns/uplink/*.pid)
+grep '^Uid:' /proc/$p/status | tr -s '\t' ' '
+[ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo pasta-in-host-netns
+ls -d /run/setns 2>&1 | sed 's/^.*: //'
+A exec red env NETNS_TEST_TCP=dial:203.0.113.10:7 /run/nb; echo rc=$?
+A exec red env NETNS_TEST_TCP=dial:198.51.100.1:8 /run/nb; echo rc=$?
+A disconnect red; echo rc=$?
+for i in $(seq 50); do grep -qs '^State:.*[RSD]' /proc/$p/status || break; sleep 0.1; done
+grep -qs '^State:.*[RSD]' /proc/$p/status && echo pasta-still-running
+ls /run/a/setns/uplink | grep -v '^\.lock$'
+A connections
+A exec red ip -o -4 addr show scope global
+A delete red; echo rc=$?
+`)
+	want := `rc=0
+netns: connect "red": nat mode needs root on the host (rootless mode connects with --mode pasta, the default)
+rc=1
+red 198.51.100.2/24 via 198.51.100.1 (pasta, out eth0)
+rc=0
+NAME  MODE   ADDRESS          HOST-ADDRESS     HOST-IF  OUT   PUBLISH
+red   pasta  198.51.100.2/24  198.51.100.1/24  -        eth0  -
+Uid: 65534 65534 65534 65534
+pasta-in-host-netns
+No such file or directory
+198.51.100.2
+rc=0
+dial failed
+rc=1
+rc=0
+rc=0
 `
 	if out != want {
 		t.Errorf("got:\n%s\nwant:\n%s", out, want)

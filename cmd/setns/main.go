@@ -47,7 +47,8 @@
 // before the Go runtime starts) and does its usual work there. COMMAND
 // has every capability in that user namespace only. The namespaces
 // survive between commands; the keeper exits after the last one is
-// deleted. --uplink needs root; --path and --pid are not rootless.
+// deleted. --uplink connects through pasta there (--uplink=nat needs
+// root and is refused); --path and --pid are not rootless.
 //
 // # Options
 //
@@ -65,7 +66,8 @@
 //	--temp               create NAME (or, for "-" or none, a fresh name), run
 //	                     COMMAND as a child, delete the namespace when it exits
 //	--uplink[=MODE]      connect NAME to the internet (as "netns connect", MODE
-//	                     nat or pasta) while COMMAND runs, as its parent;
+//	                     nat or pasta; pasta, the only one, when rootless)
+//	                     while COMMAND runs, as its parent;
 //	                     COMMAND finds the addresses in $NETNS_IP and
 //	                     $NETNS_HOST_IP
 //	--publish SPEC       with --uplink, forward [HOSTIP:]HOSTPORT of the host to

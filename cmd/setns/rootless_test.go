@@ -71,7 +71,7 @@ func gone(pid int) bool {
 // keeper's user namespace, through the fast path and the Go path; a veth
 // pair made by one command is there for the next; --temp makes and
 // deletes, after which the keeper exits; the host's run directory is
-// untouched; --uplink and a missing runtime directory get one line.
+// untouched; --uplink=nat and a missing runtime directory get one line.
 func TestRootlessSetns(t *testing.T) {
 	nstest.RequireRoot(t)
 	nstest.RequireTool(t, "setpriv")
@@ -131,9 +131,9 @@ func TestRootlessSetns(t *testing.T) {
 		if ents, _ := os.ReadDir(xdg + "/netns"); len(ents) != 0 {
 			t.Errorf("%s: left in %s/netns: %v", bin, xdg, ents)
 		}
-		_, errs, code = asRootless(t, u, xdg, bin, false, "--uplink", name, "true")
-		if want := "setns: rootless mode: --uplink needs root\n"; code != 1 || errs != want {
-			t.Errorf("%s: --uplink: exit %d, stderr %q; want 1, %q", bin, code, errs, want)
+		_, errs, code = asRootless(t, u, xdg, bin, false, "--uplink=nat", name, "true")
+		if want := "setns: rootless mode: --uplink=nat needs root on the host (--uplink alone connects with pasta)\n"; code != 1 || errs != want {
+			t.Errorf("%s: --uplink=nat: exit %d, stderr %q; want 1, %q", bin, code, errs, want)
 		}
 		_, errs, code = asRootless(t, u, "", bin, false, name, "true")
 		if want := "setns: rootless mode: XDG_RUNTIME_DIR is not set"; code != 1 || !strings.HasPrefix(errs, want) || strings.Count(errs, "\n") != 1 {
@@ -175,6 +175,60 @@ exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all env -i S
 		}
 		if ents, _ := os.ReadDir(xdg + "/netns"); len(ents) != 0 {
 			t.Errorf("%s: left in %s/netns: %v", bin, xdg, ents)
+		}
+	}
+}
+
+// TestRootlessUplink: a rootless user's setns --uplink (here with --temp)
+// connects the namespace through pasta while COMMAND runs: COMMAND
+// reaches a server in a namespace playing the internet behind the host
+// (the sandbox's network namespace) and finds its address in NETNS_IP;
+// afterwards pasta is stopped, no journal is left, the namespace is gone
+// and the keeper exits.
+func TestRootlessUplink(t *testing.T) {
+	nstest.RequireRoot(t)
+	nstest.RequireTool(t, "setpriv")
+	nstest.NeedTool(t, "pasta", "passt")
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		t.Skip("no /dev/net/tun")
+	}
+	_, bins := userBinaries(t)
+	for _, bin := range bins {
+		// bins[0] is this test binary, which is also the TCP ends.
+		out, errs, code := nstest.Run(t, "", "unshare", "--mount", "--net", "--propagation", "private",
+			"env", "SB="+bin, "TB="+bins[0], "sh", "-c", `set -u
+mount -t tmpfs nstest /run
+cp "$SB" /run/sb; cp "$TB" /run/tb; chmod 755 /run/sb /run/tb
+# pasta needs a tun device the user may open (0666, as distributions
+# ship it); this one is the sandbox's own.
+mknod -m 666 /run/tun c 10 200; mount --bind /run/tun /dev/net/tun
+ip link set lo up
+mkdir -p /run/netns; ip netns add wan
+ip link add eth0 type veth peer name eth0 netns wan
+ip addr add 198.51.100.2/24 dev eth0; ip link set eth0 up
+ip -n wan addr add 198.51.100.1/24 dev eth0; ip -n wan addr add 203.0.113.10/24 dev eth0
+ip -n wan link set eth0 up; ip -n wan link set lo up
+ip route add default via 198.51.100.1
+mkfifo /run/srv
+NETNS_TEST_TCP=serve:203.0.113.10:7 ip netns exec wan /run/tb </run/srv >/dev/null &
+exec 7>/run/srv
+for i in $(seq 50); do NETNS_TEST_TCP=dial:203.0.113.10:7 /run/tb >/dev/null && break; sleep 0.1; done
+mkdir -m 700 /run/a; chown 65534:65534 /run/a
+A() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin SETNS_RUN_MAIN=1 XDG_RUNTIME_DIR=/run/a /run/sb "$@"; }
+A --temp --uplink - sh -c 'echo $NETNS_IP; cat /run/a/setns/uplink/*.pid >/run/a/pid; NETNS_TEST_TCP=dial:203.0.113.10:7 /run/tb'; echo rc=$?
+p=$(cat /run/a/pid); rm /run/a/pid
+for i in $(seq 50); do grep -qs '^State:.*[RSD]' /proc/$p/status || break; sleep 0.1; done
+grep -qs '^State:.*[RSD]' /proc/$p/status && echo pasta-still-running
+for i in $(seq 50); do [ -e /run/a/setns/keeper ] || break; sleep 0.1; done
+ls /run/a/netns /run/a/setns /run/a/setns/uplink | tr '\n' ' '; echo
+`)
+		want := `198.51.100.2
+198.51.100.2
+rc=0
+/run/a/netns:  /run/a/setns: start.lock uplink use.lock  /run/a/setns/uplink: 
+`
+		if code != 0 || out != want {
+			t.Errorf("%s: exit %d, stderr %q, got:\n%s\nwant:\n%s", bin, code, errs, out, want)
 		}
 	}
 }

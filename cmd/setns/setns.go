@@ -46,7 +46,8 @@ Options:
   --temp               create NAME (or, for "-" or none, a fresh name), run
                        COMMAND as a child, delete the namespace when it exits
   --uplink[=MODE]      connect NAME to the internet (as "netns connect", MODE
-                       nat or pasta) while COMMAND runs, as its parent;
+                       nat or pasta; pasta, the only one, when rootless)
+                       while COMMAND runs, as its parent;
                        COMMAND finds the addresses in $NETNS_IP and
                        $NETNS_HOST_IP
   --publish SPEC       with --uplink, forward [HOSTIP:]HOSTPORT of the host to
@@ -73,6 +74,7 @@ type options struct {
 	sysctls  []sysctl // --sysctl
 	temp     bool
 	uplink   uplink.Mode      // --uplink[=MODE]; "" without
+	natNamed bool             // --uplink=nat, not --uplink alone
 	publish  []uplink.Publish // --publish
 	argv     []string         // COMMAND and its arguments; never empty
 }
@@ -167,7 +169,7 @@ func parse(args []string, getenv func(string) string) (*options, error) {
 	fl.Var(valueFlag{&preserve}, "preserve-fds", "")
 	fl.BoolVar(&o.noLo, "no-lo", false, "")
 	fl.BoolVar(&o.temp, "temp", false, "")
-	fl.Var(uplinkFlag{&o.uplink}, "uplink", "")
+	fl.Var(uplinkFlag{&o.uplink, &o.natNamed}, "uplink", "")
 	fl.Var(listFlag{func(v string) error {
 		p, err := uplink.ParsePublish(v)
 		if err == nil {
@@ -290,8 +292,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if rootless.Active() && o.path == "" && o.pid == 0 {
 		// Not root: the user's own namespaces (rootless mode).
-		if o.uplink != "" {
-			fmt.Fprintf(stderr, "setns: rootless mode: --uplink needs root\n")
+		if o.natNamed {
+			fmt.Fprintf(stderr, "setns: rootless mode: --uplink=nat needs root on the host (--uplink alone connects with pasta)\n")
 			return 1
 		}
 		fmt.Fprintf(stderr, "setns: rootless mode: %v\n", rootless.Enter())

@@ -18,6 +18,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) == 3 && os.Args[1] == helperArg { // child: a probe run inside
 		os.Exit(helper(os.Args[2]))
 	}
+	if v := os.Getenv("NETNS_TEST_TCP"); v != "" { // child: a TCP end for a test script
+		nstest.TCP(v)
+	}
 	if os.Getenv("SETNS_RUN_MAIN") == "1" { // child: behave as the real command
 		main()
 		return

@@ -9,17 +9,23 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/setns/setns/internal/rootless"
 	"github.com/setns/setns/netns"
 	"github.com/setns/setns/uplink"
 )
 
-// uplinkFlag is --uplink[=MODE]: alone it is NAT mode.
-type uplinkFlag struct{ mode *uplink.Mode }
+// uplinkFlag is --uplink[=MODE]: alone it is NAT mode (pasta in rootless
+// mode); nat tells whether NAT was named.
+type uplinkFlag struct {
+	mode *uplink.Mode
+	nat  *bool
+}
 
 func (f uplinkFlag) String() string   { return "" }
 func (f uplinkFlag) IsBoolFlag() bool { return true }
 func (f uplinkFlag) Set(v string) error {
-	if v == "true" {
+	alone := v == "true"
+	if alone {
 		v = string(uplink.NAT)
 	}
 	m, err := uplink.ParseMode(v)
@@ -27,6 +33,7 @@ func (f uplinkFlag) Set(v string) error {
 		return err
 	}
 	*f.mode = m
+	*f.nat = m == uplink.NAT && !alone
 	return nil
 }
 
@@ -49,7 +56,13 @@ func connectUplink(o *options, ns *netns.NS, env []string) ([]string, func(stder
 	if o.uplink == "" {
 		return env, func(io.Writer) {}, nil
 	}
-	u, err := uplink.Connect(context.Background(), ns, &uplink.Options{Mode: o.uplink, Publish: o.publish, Temporary: true})
+	uo := &uplink.Options{Mode: o.uplink, Publish: o.publish, Temporary: true}
+	if dir := rootless.StateDir(); dir != "" {
+		// Rootless (run refused --uplink=nat before joining): pasta,
+		// with the user's own journals.
+		uo.Mode, uo.StateDir = uplink.Pasta, dir+"/uplink"
+	}
+	u, err := uplink.Connect(context.Background(), ns, uo)
 	if err != nil {
 		return env, nil, err
 	}

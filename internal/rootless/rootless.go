@@ -220,6 +220,19 @@ func sweep(dir string) {
 	}
 }
 
+// joinedDir is the runtime directory of the keeper this process joined.
+var joinedDir string
+
+// StateDir is where a command joined to a keeper keeps its own state
+// (DIR/setns, the user's, for example the uplink journals in
+// DIR/setns/uplink); "" in a command that joined none.
+func StateDir() string {
+	if joinedDir == "" || os.Geteuid() != 0 {
+		return ""
+	}
+	return joinedDir + "/setns"
+}
+
 // Joined is called first thing in main. In a command that Enter
 // re-executed, it checks that join.c joined the keeper's namespaces
 // (nil: it did, or this is no such command) and takes SETNS_ROOTLESS out
@@ -240,6 +253,7 @@ func Joined() error {
 	}
 	os.Unsetenv(joinEnv)
 	fdText, dir, _ := strings.Cut(v, ":")
+	joinedDir = dir
 	if fd, err := strconv.Atoi(fdText); err == nil && fd > 2 {
 		closeOnExec(fd)
 	}

@@ -123,19 +123,7 @@ func (s *sock) do(typ uint16, flags netlink.HeaderFlags, data []byte) ([]netlink
 		Header: netlink.Header{Type: netlink.HeaderType(typ), Flags: flags | netlink.Request},
 		Data:   data,
 	})
-	return msgs, kernelError(err)
-}
-
-// kernelError turns a netlink refusal into *netns.KernelError, with the
-// kernel's extended-ack text.
-func kernelError(err error) error {
-	var oe *netlink.OpError
-	if errors.As(err, &oe) {
-		if errno, ok := oe.Err.(syscall.Errno); ok {
-			return &netns.KernelError{Errno: errno, Message: oe.Message}
-		}
-	}
-	return err
+	return msgs, netns.AsKernelError(err)
 }
 
 func isNotExist(err error) bool {

@@ -174,7 +174,7 @@ func (c *conn) pipeline(msgs [][]byte, done func(i int)) (int, error) {
 		_, err := c.c.Receive()
 		if err != nil {
 			if failed < 0 {
-				failed, first = i, kernelError(err)
+				failed, first = i, netns.AsKernelError(err)
 			}
 			var oe *netlink.OpError
 			if !errors.As(err, &oe) {

@@ -81,7 +81,7 @@ func (c *conn) do(ctx context.Context, typ uint16, flags netlink.HeaderFlags, da
 		Header: netlink.Header{Type: netlink.HeaderType(typ), Flags: flags | netlink.Request},
 		Data:   data,
 	})
-	return msgs, kernelError(err)
+	return msgs, netns.AsKernelError(err)
 }
 
 // attrs encodes raw attributes with enc, for what rtnetlink/v2 cannot.

@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
-
-	"github.com/mdlayher/netlink"
-	"github.com/setns/setns/netns"
 )
 
 // Error records a failed operation on a link end, named "NS:IF" (NS is
@@ -31,16 +28,3 @@ var ErrNotOwned = errors.New("not made by setns")
 // errNoDevice is the kernel's answer for an interface name it does not
 // know (ENODEV), which syscall does not map to fs.ErrNotExist.
 var errNoDevice = syscall.ENODEV
-
-// kernelError turns the kernel's answer to a request into a
-// *netns.KernelError (errno and extended-ack text), so errors.Is works
-// with fs.ErrExist and the like; other errors pass unchanged.
-func kernelError(err error) error {
-	var oe *netlink.OpError
-	if errors.As(err, &oe) {
-		if errno, ok := oe.Err.(syscall.Errno); ok {
-			return &netns.KernelError{Errno: errno, Message: oe.Message}
-		}
-	}
-	return err
-}

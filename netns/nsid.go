@@ -70,9 +70,11 @@ func (e *KernelError) Error() string {
 
 func (e *KernelError) Unwrap() error { return e.Errno }
 
-// kernelError turns an error of mdlayher/netlink into a *KernelError when
-// it is the kernel's answer to a request, and leaves other errors alone.
-func kernelError(err error) error {
+// AsKernelError turns an error of mdlayher/netlink (and so of
+// jsimonetti/rtnetlink) into a *KernelError when it is the kernel's answer
+// to a request, with the kernel's extended-ack text, and returns other
+// errors unchanged. errors.Is then works with fs.ErrExist and the like.
+func AsKernelError(err error) error {
 	// The kernel's answers carry a bare errno; failures of the socket
 	// itself wrap theirs in an *os.SyscallError.
 	var oe *netlink.OpError
@@ -155,7 +157,7 @@ func (c *IDConn) ID(ns *NS) (int, error) {
 func (c *IDConn) execute(m netlink.Message) (IDEntry, error) {
 	msgs, err := c.c.Execute(m)
 	if err != nil {
-		return IDEntry{}, kernelError(err)
+		return IDEntry{}, AsKernelError(err)
 	}
 	if len(msgs) != 1 || msgs[0].Header.Type != rtmNewNSID {
 		return IDEntry{}, fmt.Errorf("unexpected answer to RTM_GETNSID: %d messages", len(msgs))
@@ -179,7 +181,7 @@ func (c *IDConn) SetID(ns *NS, id int) error {
 			return err
 		}
 		_, err = c.c.Execute(m)
-		return kernelError(err)
+		return AsKernelError(err)
 	})
 	if err != nil {
 		return newError("set nsid", ns.String(), err)
@@ -223,7 +225,7 @@ func (c *IDConn) IDs(target int) ([]IDEntry, error) {
 	}
 	msgs, err := c.c.Execute(m)
 	if err != nil {
-		return nil, newError("list nsids", "", kernelError(err))
+		return nil, newError("list nsids", "", AsKernelError(err))
 	}
 	out := make([]IDEntry, 0, len(msgs))
 	for _, m := range msgs {
@@ -383,7 +385,7 @@ func (c *IDConn) collect(batch []NamedID, bySeq map[uint32]int) {
 			var oe *netlink.OpError
 			if errors.As(err, &oe) {
 				if i, ok := bySeq[oe.Sequence]; ok {
-					batch[i].Err = newError("nsid", batch[i].Name, kernelError(err))
+					batch[i].Err = newError("nsid", batch[i].Name, AsKernelError(err))
 					delete(bySeq, oe.Sequence)
 					continue
 				}

@@ -563,24 +563,33 @@ func Connected(name string, o *Options) bool {
 
 // List returns the connections made from the host (Options.Host), by name.
 func List(o *Options) ([]Uplink, error) {
-	host, closeHost, err := hostNS(o)
-	if err != nil {
-		return nil, err
-	}
-	defer closeHost()
-	st := &state{dir: o.stateDir()}
-	rs, err := st.all()
-	if err != nil {
-		return nil, err
-	}
 	out := []Uplink{}
-	for _, r := range rs {
-		if r.HostInode == host.Inode() {
-			out = append(out, r.Uplink)
-		}
+	err := hostRecords(o, func(_ *netns.NS, r *record) { out = append(out, r.Uplink) })
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// hostRecords calls f for each journal made from the host (Options.Host),
+// with the host namespace open.
+func hostRecords(o *Options, f func(host *netns.NS, r *record)) error {
+	host, closeHost, err := hostNS(o)
+	if err != nil {
+		return err
+	}
+	defer closeHost()
+	rs, err := (&state{dir: o.stateDir()}).all()
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if r.HostInode == host.Inode() {
+			f(host, r)
+		}
+	}
+	return nil
 }
 
 // processAlive reports whether pid exists and has not died (a zombie

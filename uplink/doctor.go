@@ -48,27 +48,17 @@ func (l Leftover) what() string {
 // Leftovers lists the connections of the host (Options.Host) that are
 // leftovers: what "netns doctor" reports.
 func Leftovers(o *Options) ([]Leftover, error) {
-	host, closeHost, err := hostNS(o)
-	if err != nil {
-		return nil, err
-	}
-	defer closeHost()
-	st := &state{dir: o.stateDir()}
-	rs, err := st.all()
-	if err != nil {
-		return nil, err
-	}
 	var out []Leftover
-	for _, r := range rs {
-		if r.HostInode != host.Inode() {
-			continue
-		}
+	err := hostRecords(o, func(host *netns.NS, r *record) {
 		if why := r.stale(); why != "" {
 			out = append(out, Leftover{Name: r.Name, Path: r.path, HostIf: r.HostIf, Table: r.Table, Reason: why})
 		} else if r.Done && r.tableMissing(host) {
 			out = append(out, Leftover{Name: r.Name, Path: r.path, HostIf: r.HostIf, Table: r.Table, Repair: true,
 				Reason: fmt.Sprintf("table inet %s is gone (flushed by a firewall reload?)", r.Table)})
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/setns/setns/internal/nstest"
-	"github.com/setns/setns/link"
 	"github.com/setns/setns/netns"
 	"github.com/setns/setns/uplink"
 )
@@ -27,10 +26,10 @@ func TestMain(m *testing.M) {
 }
 
 const (
-	hostWAN   = "198.51.100.2"
-	wanGW     = "198.51.100.1"
-	serverIP  = "203.0.113.10"
-	serverTCP = serverIP + ":7"
+	hostWAN   = nstest.HostWAN
+	wanGW     = nstest.WanGW
+	serverIP  = nstest.ServerIP
+	serverTCP = nstest.ServerTCP
 )
 
 // world is a namespace playing the host, one playing the internet (a
@@ -44,44 +43,15 @@ type world struct {
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	nstest.RequireRoot(t)
 	w := &world{}
-	w.host, w.hostName = nstest.NewNamed(t)
-	w.wan, w.wanName = nstest.NewNamed(t)
+	w.host, w.hostName, w.wan, w.wanName = nstest.Internet(t)
 	w.ns, w.nsN = nstest.NewNamed(t)
-	ctx := context.Background()
-	if err := link.AddVeth(ctx,
-		link.End{NS: w.host, Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix(hostWAN + "/24")}},
-		link.End{NS: w.wan, Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix(wanGW + "/24"), netip.MustParsePrefix(serverIP + "/24")}},
-		nil); err != nil {
-		t.Fatal(err)
-	}
-	nstest.MustIP(t, "-n", w.hostName, "route", "add", "default", "via", wanGW)
-	w.serve(t, w.wan, serverTCP)
 	return w
 }
 
 // serve answers every connection to addr inside ns with the peer's
 // address, as seen there.
-func (w *world) serve(t testing.TB, ns *netns.NS, addr string) {
-	t.Helper()
-	var ln net.Listener
-	if err := ns.Do(func() (err error) { ln, err = net.Listen("tcp", addr); return err }); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			h, _, _ := net.SplitHostPort(c.RemoteAddr().String())
-			c.Write([]byte(h + "\n"))
-			c.Close()
-		}
-	}()
-}
+func (w *world) serve(t testing.TB, ns *netns.NS, addr string) { nstest.Serve(t, ns, addr) }
 
 // dial connects from ns to addr and returns what the server said.
 func dial(ns *netns.NS, addr string) (string, error) { return dialWithin(ns, addr, 3*time.Second) }

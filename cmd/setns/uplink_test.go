@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"net"
-	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -12,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/setns/setns/internal/nstest"
-	"github.com/setns/setns/link"
 	"github.com/setns/setns/netns"
 	"github.com/setns/setns/uplink"
 )
@@ -23,33 +20,8 @@ import (
 // every change it makes stays in test namespaces.
 func uplinkHost(t *testing.T) (*netns.NS, string) {
 	t.Helper()
-	nstest.RequireRoot(t)
 	nstest.RequireIP(t)
-	host, hostName := nstest.NewNamed(t)
-	wan, _ := nstest.NewNamed(t)
-	if err := link.AddVeth(context.Background(),
-		link.End{NS: host, Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("198.51.100.2/24")}},
-		link.End{NS: wan, Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("198.51.100.1/24"), netip.MustParsePrefix("203.0.113.10/24")}},
-		nil); err != nil {
-		t.Fatal(err)
-	}
-	nstest.MustIP(t, "-n", hostName, "route", "add", "default", "via", "198.51.100.1")
-	var ln net.Listener
-	if err := wan.Do(func() (err error) { ln, err = net.Listen("tcp", "203.0.113.10:7"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			h, _, _ := net.SplitHostPort(c.RemoteAddr().String())
-			c.Write([]byte(h + "\n"))
-			c.Close()
-		}
-	}()
+	host, hostName, _, _ := nstest.Internet(t)
 	return host, hostName
 }
 

@@ -82,8 +82,11 @@ int setns_rootless_join(const char *dir)
 	// setns(2) into a mount namespace moves to its root: keep the
 	// working directory by name (the keeper's mounts are a copy of ours).
 	char cwd[4096];
-	int here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int named = getcwd(cwd, sizeof cwd) != NULL;
+	int here = -1, named = 0;
+	if (user >= 0 && mnt >= 0) { // only then: a dead keeper costs nothing more
+		here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		named = getcwd(cwd, sizeof cwd) != NULL;
+	}
 	if (user >= 0 && mnt >= 0 && setns(user, CLONE_NEWUSER) == 0) {
 		// In the user namespace but not its mount namespace, the Go side
 		// would act on the host's run directory: stop here.
@@ -109,15 +112,18 @@ int setns_rootless_join(const char *dir)
 __attribute__((constructor(101))) static void rootless_join(void)
 {
 	const char *v = getenv("SETNS_ROOTLESS");
-	if (!v || geteuid() == 0 || getauxval(AT_SECURE) || getuid() != geteuid())
+	if (!v)
+		return;
+	// The lock descriptor the Go side handed over (see Joined): it must
+	// not reach COMMAND, which the fast path may execute before Go runs,
+	// whether or not the join below happens.
+	int lockfd = atoi(v);
+	if (lockfd > 2)
+		(void)fcntl(lockfd, F_SETFD, FD_CLOEXEC);
+	if (geteuid() == 0 || getauxval(AT_SECURE) || getuid() != geteuid())
 		return;
 	const char *dir = strchr(v, ':');
 	if (!dir || dir[1] != '/')
 		return;
-	// The lock descriptor the Go side handed over (see Joined): it must
-	// not reach COMMAND, which the fast path may execute before Go runs.
-	int lockfd = atoi(v);
-	if (lockfd > 2)
-		(void)fcntl(lockfd, F_SETFD, FD_CLOEXEC);
 	(void)setns_rootless_join(dir + 1);
 }

@@ -8,11 +8,6 @@ import (
 	"strconv"
 )
 
-// atSecure is the auxiliary vector entry the kernel sets to 1 when a
-// program starts with more privilege than its caller: set-user-ID or
-// set-group-ID, or with file capabilities (getauxval(3)).
-const atSecure = 23
-
 // ErrPrivileged says the command was installed to raise privileges.
 // The C fast path of setns prints the same words before Go starts.
 var ErrPrivileged = errors.New("refusing to run setuid or with file capabilities; use sudo")
@@ -33,11 +28,21 @@ func CheckInvoker() error {
 	return nil
 }
 
-// auxvSecure reads AT_SECURE from /proc/self/auxv. A process may always
-// read its own file, unless it is not dumpable, which is what a secure
-// start makes it: permission denied is taken as AT_SECURE. Without /proc
-// the uid and gid comparison has to do.
+// auxvSecure reads AT_SECURE from the auxiliary vector the Go runtime
+// kept from the process's start (no file read on every run), falling back
+// to /proc/self/auxv. A process may always read its own file, unless it
+// is not dumpable, which is what a secure start makes it: permission
+// denied is taken as AT_SECURE. Without /proc the uid and gid comparison
+// has to do.
 func auxvSecure() bool {
+	if v, ok := auxv(); ok {
+		for _, kv := range v {
+			if kv[0] == atSecure {
+				return kv[1] != 0
+			}
+		}
+		return false
+	}
 	b, err := os.ReadFile("/proc/self/auxv")
 	if errors.Is(err, fs.ErrPermission) {
 		return true

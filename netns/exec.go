@@ -116,11 +116,7 @@ func (ns *NS) execHere(deathSig int, path string, argv, env []string, opts *Exec
 	if err := ns.enter(opts); err != nil {
 		return err
 	}
-	var execErr error
-	err := inheritOnlyFrom(opts.closeFrom(), func() error {
-		execErr = execve(path, argv, env)
-		return nil
-	})
+	execErr, err := inheritOnlyFrom(opts.closeFrom(), func() error { return execve(path, argv, env) })
 	if err != nil {
 		return newError("enter", ns.String(), err)
 	}
@@ -183,8 +179,8 @@ func (ns *NS) startHere(cmd *exec.Cmd, opts *ExecOptions, done chan<- error) {
 			return
 		}
 	}
-	var startErr error
-	if err := inheritOnlyFrom(opts.closeFrom(), func() error { startErr = cmd.Start(); return nil }); err != nil {
+	startErr, err := inheritOnlyFrom(opts.closeFrom(), cmd.Start)
+	if err != nil {
 		done <- newError("enter", ns.String(), err)
 		return
 	}

@@ -123,8 +123,8 @@ func makeOwned(uid, gid uint32) (user, net int, err error) {
 	// and they have every capability in its user namespace): none of
 	// ours but the pipes may reach it, even ones the caller left open
 	// without close-on-exec.
-	var startErr error
-	if err := inheritOnlyFrom(3, func() error { startErr = cmd.Start(); return nil }); err != nil {
+	startErr, err := inheritOnlyFrom(3, cmd.Start)
+	if err != nil {
 		return -1, -1, fmt.Errorf("user namespace: %w", err)
 	}
 	if err := startErr; err != nil {

@@ -509,11 +509,11 @@ func clearCapabilities() error {
 // does nothing. close_range(2) with CLOSE_RANGE_CLOEXEC (Linux 5.11) marks
 // them all at once, even ones opened meanwhile; before it each open
 // descriptor is marked in turn.
-func closeOnExecFrom(first int) ([]int, error) {
+func closeOnExecFrom(first int) ([]markedFd, error) {
 	if first < 0 {
 		return nil, nil
 	}
-	var changed []int
+	var changed []markedFd
 	d, derr := os.Open("/proc/self/fd")
 	if derr == nil {
 		names, _ := d.Readdirnames(-1)
@@ -523,8 +523,10 @@ func closeOnExecFrom(first int) ([]int, error) {
 			if err != nil || fd < first {
 				continue
 			}
-			if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && fl&unix.FD_CLOEXEC == 0 {
-				changed = append(changed, fd)
+			var st unix.Stat_t
+			if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && fl&unix.FD_CLOEXEC == 0 &&
+				unix.Fstat(fd, &st) == nil {
+				changed = append(changed, markedFd{fd, fileID{st.Dev, st.Ino}})
 			}
 		}
 	}
@@ -535,8 +537,8 @@ func closeOnExecFrom(first int) ([]int, error) {
 	if err != unix.ENOSYS && err != unix.EINVAL || derr != nil {
 		return nil, os.NewSyscallError("close_range", err)
 	}
-	for _, fd := range changed {
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil && err != unix.EBADF {
+	for _, m := range changed {
+		if _, err := unix.FcntlInt(uintptr(m.fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil && err != unix.EBADF {
 			clearCloseOnExec(changed)
 			return nil, os.NewSyscallError("fcntl", err)
 		}
@@ -552,25 +554,39 @@ var inheritMu sync.Mutex
 // inheritOnlyFrom runs start (a fork or an execve) with every descriptor
 // from first on marked close-on-exec (closeOnExecFrom), then puts the
 // flags back, one such call at a time in the process. first < 0 just
-// runs start.
-func inheritOnlyFrom(first int, start func() error) error {
+// runs start. It returns start's error, or the error of marking (start
+// then did not run).
+func inheritOnlyFrom(first int, start func() error) (startErr, setupErr error) {
 	if first < 0 {
-		return start()
+		return start(), nil
 	}
 	inheritMu.Lock()
 	defer inheritMu.Unlock()
 	changed, err := closeOnExecFrom(first)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer clearCloseOnExec(changed)
-	return start()
+	return start(), nil
 }
 
-// clearCloseOnExec undoes closeOnExecFrom for the descriptors it changed.
-func clearCloseOnExec(fds []int) {
-	for _, fd := range fds {
-		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
+// markedFd is a descriptor closeOnExecFrom marked, with the identity of
+// its file then.
+type markedFd struct {
+	fd int
+	id fileID
+}
+
+// clearCloseOnExec undoes closeOnExecFrom for the descriptors it changed,
+// each only while its number still refers to the same file: one closed
+// meanwhile by another goroutine, its number reused for a file Go opened
+// close-on-exec, keeps the flag.
+func clearCloseOnExec(fds []markedFd) {
+	for _, m := range fds {
+		var st unix.Stat_t
+		if unix.Fstat(m.fd, &st) == nil && (fileID{st.Dev, st.Ino}) == m.id {
+			unix.FcntlInt(uintptr(m.fd), unix.F_SETFD, 0)
+		}
 	}
 }
 
